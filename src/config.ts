@@ -1,0 +1,50 @@
+/** The environment, read and checked by zod at start (DESIGN.md "Configuration"); a wrong value stops the start. */
+import { z } from 'zod';
+
+const optionalText = z.string().trim().min(1).optional();
+const url = (what: string) => z.string().trim().url(`must be a URL (${what})`).optional();
+
+/** DESIGN.md's configuration table; an unset variable takes the default shown there. */
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int('must be a whole number').min(0, 'must be 0–65535 (0: any free port)').max(65535, 'must be 0–65535 (0: any free port)').default(3000),
+  REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  SHOP_DATA: optionalText,
+  SHOP_BACKEND_URL: url('the shop backend base URL'),
+  LIBRARY_DIR: optionalText,
+  ADMIN_USER: optionalText,
+  ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  WECHATY_PUPPET: optionalText,
+  WECHATY_PUPPET_SERVICE_TOKEN: optionalText,
+  TELEGRAM_BOT_TOKEN: z.string().trim().regex(/^\d+:[\w-]{20,}$/, 'must look like 123456:ABC... (from @BotFather)').optional(),
+  TELEGRAM_WEBHOOK_URL: url('the public https URL Telegram posts to'),
+  TELEGRAM_API_ROOT: url('a Bot API server'),
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: url('an OpenAI-compatible endpoint'),
+  OPENAI_MODEL: optionalText,
+  TZ_SHOP: z.string().trim().default('Asia/Shanghai').refine((tz) => {
+    try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; }
+  }, 'must be an IANA time zone such as Asia/Shanghai'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Thrown when the environment is wrong; the message names each variable and the reason. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`configuration refused:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the configuration from an environment; empty strings count as unset (as in .env files). */
+export function readConfig(env: NodeJS.ProcessEnv): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = ConfigSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })));
+  }
+  if (parsed.data.ADMIN_USER && !parsed.data.ADMIN_PASSWORD) {
+    throw new ConfigError([{ variable: 'ADMIN_PASSWORD', message: 'must be set when ADMIN_USER is set' }]);
+  }
+  return parsed.data;
+}
