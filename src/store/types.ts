@@ -1,0 +1,150 @@
+/**
+ * Persistence behind narrow interfaces (DESIGN.md "Storage and scale"). Two implementations,
+ * in-memory and Redis, pass one contract suite (test/store.contract.test.ts). The store knows
+ * nothing of flows or shops: conversation state is an opaque JSON object with a version.
+ */
+
+/** A JSON object as stored; the conversations part owns its shape. */
+export type JsonObject = { [key: string]: unknown };
+
+/** Who said a line of a transcript. */
+export type Speaker = 'customer' | 'bot' | 'agent' | 'system';
+
+/** One line of a conversation's transcript. */
+export interface TranscriptEntry {
+  from: Speaker;
+  text: string;
+  /** ISO 8601. */
+  at: string;
+  /** The platform message id for customer lines; the outbox item id for replies. */
+  messageId?: string;
+  /** Who sent it, for agent lines (their username). */
+  by?: string;
+  imageUrl?: string;
+}
+
+/** A message waiting to be delivered to a customer through its channel. */
+export interface OutboxItem {
+  /** Unique and deterministic (e.g. `<messageId>:<n>`), so a re-enqueue is harmless. */
+  id: string;
+  conversationId: string;
+  /** The serialised ConversationRef and Outbound; the store does not look inside. */
+  ref: JsonObject;
+  message: JsonObject;
+  /** ISO 8601 time it was enqueued. */
+  at: string;
+  /** Delivery attempts so far. */
+  attempts: number;
+}
+
+/** Everything one successful turn writes, applied all at once or not at all. */
+export interface TurnCommit {
+  conversationId: string;
+  /** The version the turn loaded (0 when the conversation was new). */
+  expectedVersion: number;
+  state: JsonObject;
+  /** The customer message id this turn handled; later deliveries of it are duplicates. */
+  messageId?: string;
+  transcript: TranscriptEntry[];
+  /** Replies to deliver through the outbox (channels that do not answer inline). */
+  outbox: OutboxItem[];
+}
+
+/** Thrown by `commit` when another writer saved the conversation first. */
+export class VersionConflict extends Error {
+  constructor(readonly conversationId: string, readonly expected: number, readonly actual: number) {
+    super(`conversation ${conversationId}: expected version ${expected}, found ${actual}`);
+    this.name = 'VersionConflict';
+  }
+}
+
+/** Thrown by any store call when the backing store cannot be reached. */
+export class StoreUnavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailable';
+  }
+}
+
+/** Conversation state, transcripts and dedupe; one conversation's keys live in one hash slot. */
+export interface ConversationStore {
+  /** The saved state and its version, or null for a conversation never saved. */
+  load(conversationId: string): Promise<{ version: number; state: JsonObject } | null>;
+  /** Whether a turn for this customer message id was already committed. */
+  seen(conversationId: string, messageId: string): Promise<boolean>;
+  /**
+   * Saves state (version becomes expectedVersion + 1), appends transcript lines, marks the
+   * message id seen and queues the outbox items, atomically. Throws VersionConflict.
+   */
+  commit(turn: TurnCommit): Promise<{ version: number }>;
+  /** Appends lines outside a turn (delivery records, agent notes); keeps state untouched. */
+  appendTranscript(conversationId: string, entries: TranscriptEntry[]): Promise<void>;
+  /** The last `limit` transcript lines, oldest first. */
+  transcript(conversationId: string, limit?: number): Promise<TranscriptEntry[]>;
+}
+
+/** Messages waiting for delivery, leased to one deliverer at a time. */
+export interface OutboxStore {
+  /** Queues messages outside a turn (an agent's reply, a reminder). Re-adding an id is a no-op. */
+  enqueue(items: OutboxItem[]): Promise<void>;
+  /**
+   * Leases up to `limit` items that are due (queued, or whose lease or retry time has passed),
+   * oldest first per conversation, for `leaseMs`. Items of one conversation come in order.
+   */
+  lease(now: number, limit: number, leaseMs: number): Promise<OutboxItem[]>;
+  /** Delivered: removes the item. */
+  ack(conversationId: string, itemId: string): Promise<void>;
+  /** Not delivered: counts the attempt and makes the item due again at `retryAt` (ms). */
+  retry(conversationId: string, itemId: string, retryAt: number): Promise<void>;
+  /** Items still queued for a conversation (oldest first), for inspection and tests. */
+  pending(conversationId: string): Promise<OutboxItem[]>;
+}
+
+/** A timer set for a conversation: a silence reminder, a follow-up. */
+export interface DueTimer {
+  conversationId: string;
+  name: string;
+  /** When it is due, ms since the epoch. */
+  at: number;
+}
+
+/** Timers; setting the same (conversation, name) again moves it. */
+export interface TimerStore {
+  set(timer: DueTimer): Promise<void>;
+  cancel(conversationId: string, name: string): Promise<void>;
+  /** Leases up to `limit` due timers for `leaseMs`; an un-acked timer comes back after the lease. */
+  lease(now: number, limit: number, leaseMs: number): Promise<DueTimer[]>;
+  /** Fired: removes it, unless it was set again for a later time meanwhile (`at` differs). */
+  ack(timer: DueTimer): Promise<void>;
+}
+
+/** Mutual exclusion across processes, with expiry so a dead holder cannot block forever. */
+export interface LockStore {
+  /** Tries once; returns a token when taken, null when someone else holds it. */
+  tryAcquire(key: string, ttlMs: number): Promise<string | null>;
+  /** Extends a held lock; false when it was lost. */
+  extend(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Releases only if still held with this token. */
+  release(key: string, token: string): Promise<void>;
+}
+
+/** Messages between processes (a web chat's live events, library published). */
+export interface EventBus {
+  publish(topic: string, payload: JsonObject): Promise<void>;
+  /** Calls `handler` for each later publish on `topic`; returns the unsubscribe. */
+  subscribe(topic: string, handler: (payload: JsonObject) => void): Promise<() => Promise<void>>;
+}
+
+/** Small shared key-value records (staff accounts, library versions, counters) come in later parts. */
+export interface Store {
+  /** 'memory' or 'redis', for the start-up log. */
+  readonly kind: 'memory' | 'redis';
+  conversations: ConversationStore;
+  outbox: OutboxStore;
+  timers: TimerStore;
+  locks: LockStore;
+  bus: EventBus;
+  /** Answers when the store can be reached (for /healthz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
