@@ -1,0 +1,203 @@
+/** Search over short phrases grouped by what they mean (an intent's examples, an FAQ entry's questions), with a calibrated confidence. */
+import MiniSearch from 'minisearch';
+import { QUESTION_WORDS, addUserWords, analyze, createSynonymMap, type SynonymMap } from './text.ts';
+
+/** One phrase to index: its group (intent id, FAQ id) and whether it is the group's main wording. */
+export interface Phrase {
+  group: string;
+  text: string;
+  /** The main wording (an FAQ question, as against its alternates); ranks a little higher. */
+  primary?: boolean;
+}
+
+/** How well one group matches a query. */
+export interface GroupMatch {
+  group: string;
+  /**
+   * Cosine similarity (0..1) of the query with the group's best phrase over idf-weighted tokens:
+   * the match relative to both texts' self-match, so it does not grow with the library.
+   */
+  similarity: number;
+  /** The similarity tempered by the margin to the best other group (0..1). */
+  confidence: number;
+}
+
+/** Options of {@link createPhraseIndex}. */
+export interface PhraseIndexOptions {
+  /** Synonym groups; every word is read as its group's first word. */
+  synonyms?: readonly (readonly string[])[];
+  /** Weight of a primary phrase's similarity against an alternate one's (default 1.05). */
+  primaryBoost?: number;
+}
+
+/** An index built once from phrases; `match` is the per-message work. */
+export interface PhraseIndex {
+  /** Groups that share anything with the query, best first; [] when none does. */
+  match(query: string, limit?: number): GroupMatch[];
+  /** Number of indexed phrases. */
+  readonly size: number;
+}
+
+// Character pairs catch misspellings and unsegmented words but carry less meaning than words;
+// single characters only bridge differently cut words.
+const BIGRAM_WEIGHT = 0.5;
+const CHAR_WEIGHT = 0.3;
+// Below this similarity a group only shares a stray character or a common word with the query.
+const MIN_SIMILARITY = 0.05;
+// How many phrases the inverted index hands over for exact scoring.
+const CANDIDATES = 60;
+// A query word the library never uses still counts (it makes the query less like any phrase),
+// but less than a rare library word: customers add names, dates and small talk.
+const UNKNOWN_WORD_IDF_FACTOR = 0.6;
+// With the best other group this far behind (relatively), the margin no longer lowers confidence.
+const CLEAR_MARGIN = 0.5;
+// Share of confidence that depends on the margin: two groups matching equally well each get
+// (1 - MARGIN_SHARE) of their similarity.
+const MARGIN_SHARE = 0.4;
+
+interface IndexedDoc {
+  id: number;
+  group: string;
+  primary: boolean;
+  /** Tokens joined by spaces: minisearch splits them back, so it sees exactly our analysis. */
+  primaryText: string;
+  alternateText: string;
+}
+
+type Weighted = Map<string, number>;
+
+function weightedTokens(text: string, synonyms: SynonymMap): Weighted {
+  const { words, bigrams, chars } = analyze(text);
+  const out: Weighted = new Map();
+  const add = (token: string, weight: number): void => {
+    const t = synonyms.get(token) ?? token;
+    out.set(t, Math.max(out.get(t) ?? 0, weight));
+  };
+  for (const w of words) add(w, 1);
+  for (const b of bigrams) add(b, BIGRAM_WEIGHT);
+  for (const c of chars) add(c, CHAR_WEIGHT);
+  return out;
+}
+
+/**
+ * The tokens minisearch indexes and looks up: words and pairs. Single characters are too common
+ * to find candidates with (each would pull in a large part of the library); they only take part
+ * in scoring the candidates found.
+ */
+function searchTerms(v: Weighted): string[] {
+  const out: string[] = [];
+  for (const [t, w] of v) if (w > CHAR_WEIGHT) out.push(t);
+  return out;
+}
+
+/**
+ * Builds the index once: phrases are analysed with text.ts (jieba words, character pairs,
+ * stemmed English, synonyms), put into minisearch (BM25+) to find candidates fast, and their
+ * idf-weighted token vectors kept for an exact, comparable similarity.
+ */
+export function createPhraseIndex(phrases: readonly Phrase[], opts: PhraseIndexOptions = {}): PhraseIndex {
+  const groups = opts.synonyms ?? [];
+  // Synonym words must come out of jieba whole to be mapped (免运费, not 免 + 运费).
+  if (groups.length) addUserWords(groups.flat());
+  const synonyms = createSynonymMap(groups);
+  const primaryBoost = opts.primaryBoost ?? 1.05;
+
+  const vectors: Weighted[] = [];
+  const docs: IndexedDoc[] = [];
+  const df = new Map<string, number>();
+  phrases.forEach((p, id) => {
+    const v = weightedTokens(p.text, synonyms);
+    vectors.push(v);
+    for (const t of v.keys()) df.set(t, (df.get(t) ?? 0) + 1);
+    const joined = searchTerms(v).join(' ');
+    docs.push({ id, group: p.group, primary: p.primary ?? false, primaryText: p.primary ? joined : '', alternateText: p.primary ? '' : joined });
+  });
+  const n = Math.max(phrases.length, 1);
+  const idf = (t: string): number => {
+    const d = df.get(t);
+    return d ? Math.log(1 + n / d) : Math.log(1 + n) * UNKNOWN_WORD_IDF_FACTOR;
+  };
+  // Each phrase as token → weight × idf, and its length, computed once.
+  const weighted = vectors.map((v) => {
+    const out = new Map<string, number>();
+    for (const [t, w] of v) out.set(t, w * idf(t));
+    return out;
+  });
+  const norms = weighted.map((v) => {
+    let sum = 0;
+    for (const x of v.values()) sum += x * x;
+    return Math.sqrt(sum);
+  });
+
+  const search = new MiniSearch<IndexedDoc>({
+    fields: ['primaryText', 'alternateText'],
+    tokenize: (s) => (s ? s.split(' ') : []),
+    processTerm: (t) => t,
+    searchOptions: {
+      boost: { primaryText: 2 },
+      // English typos ("adress", "cancle") within one edit for longer words; Chinese has pairs.
+      fuzzy: (term) => (/^[a-z]{5,}$/.test(term) ? 1 : false),
+      weights: { fuzzy: 0.5, prefix: 0 },
+    },
+  });
+  search.addAll(docs);
+
+  function match(query: string, limit = 10): GroupMatch[] {
+    const q = weightedTokens(query, synonyms);
+    if (q.size === 0 || phrases.length === 0) return [];
+    let qNorm = 0;
+    const qWeights = new Map<string, number>();
+    for (const [t, w] of q) {
+      const wt = w * idf(t);
+      qWeights.set(t, wt);
+      qNorm += wt * wt;
+    }
+    qNorm = Math.sqrt(qNorm);
+    const terms = searchTerms(q);
+    if (terms.length === 0) return [];
+    const hits = search.search(terms.join(' ')).slice(0, CANDIDATES);
+
+    const best = new Map<string, number>();
+    for (const hit of hits) {
+      const id = hit.id as number;
+      const doc = docs[id];
+      const vec = weighted[id];
+      const norm = norms[id];
+      if (!doc || !vec || !norm) continue;
+      let dot = 0;
+      let topical = false;
+      for (const [t, wq] of qWeights) {
+        const wd = vec.get(t);
+        if (wd !== undefined) {
+          dot += wq * wd;
+          topical ||= !QUESTION_WORDS.has(t);
+        }
+      }
+      // Query terms minisearch matched that the phrase does not contain were matched fuzzily
+      // (English typos); they count half, paired with the phrase's terms in reported order.
+      const fuzzyQuery = hit.queryTerms.filter((t) => !vec.has(t));
+      if (fuzzyQuery.length) {
+        const fuzzyDoc = hit.terms.filter((t) => !q.has(t));
+        for (let i = 0; i < Math.min(fuzzyQuery.length, fuzzyDoc.length); i++) {
+          dot += 0.5 * (qWeights.get(fuzzyQuery[i] ?? '') ?? 0) * (vec.get(fuzzyDoc[i] ?? '') ?? 0);
+          topical = true;
+        }
+      }
+      // Sharing only "谁" or "how" with a phrase says nothing about the topic.
+      if (!topical) continue;
+      let sim = Math.min(1, dot / (qNorm * norm));
+      if (doc.primary) sim = Math.min(1, sim * primaryBoost);
+      if (sim > (best.get(doc.group) ?? 0)) best.set(doc.group, sim);
+    }
+
+    const ranked = [...best].filter(([, sim]) => sim >= MIN_SIMILARITY).sort((a, b) => b[1] - a[1]);
+    return ranked.slice(0, limit).map(([group, similarity], i) => {
+      const bestOther = i === 0 ? (ranked[1]?.[1] ?? 0) : (ranked[0]?.[1] ?? 0);
+      const relativeMargin = similarity > 0 ? (similarity - bestOther) / similarity : 0;
+      const marginFactor = 1 - MARGIN_SHARE + MARGIN_SHARE * Math.min(1, Math.max(0, relativeMargin / CLEAR_MARGIN));
+      return { group, similarity, confidence: similarity * marginFactor };
+    });
+  }
+
+  return { match, size: phrases.length };
+}
