@@ -1,0 +1,132 @@
+/** Turns parsed library content into what the engine runs: steps by id, names resolved, indexes built. */
+import type { Flow, Step, Text } from './schema.ts';
+import type { LibraryContent } from './loader.ts';
+import type { ActionRegistry, GuardRegistry } from './registry.ts';
+import { LibraryError, type LibraryProblem } from './errors.ts';
+import { createIntentClassifier, type IntentClassifier } from '../understanding/intents.ts';
+import { createFaqIndex, type FaqIndex } from '../knowledge/faq.ts';
+
+/** A flow ready to run: its steps by id and the step that follows each one in file order. */
+export interface CompiledFlow {
+  flow: Flow;
+  steps: ReadonlyMap<string, Step>;
+  /** The step after each step in file order (used when a step names no `next`). */
+  following: ReadonlyMap<string, string | undefined>;
+  first: string;
+}
+
+/** The whole library as the engine uses it. Immutable; a publish builds a new one. */
+export interface CompiledLibrary {
+  content: LibraryContent;
+  flows: ReadonlyMap<string, CompiledFlow>;
+  flowByIntent: ReadonlyMap<string, string>;
+  classifier: IntentClassifier;
+  faq: FaqIndex;
+  actions: ActionRegistry;
+  guards: GuardRegistry;
+}
+
+/** Steps that wait for the customer's answer. */
+export function isAwaiting(step: Step): step is Extract<Step, { type: 'ask' | 'choose' | 'confirm' }> {
+  return step.type === 'ask' || step.type === 'choose' || step.type === 'confirm';
+}
+
+/** The ids a step may go to. */
+export function targetsOf(step: Step): string[] {
+  const targets: (string | undefined)[] = [step.next];
+  switch (step.type) {
+    case 'ask': targets.push(step.onGiveUp); break;
+    case 'choose': targets.push(step.onGiveUp, ...step.options.map((o) => o.next)); break;
+    case 'action': targets.push(step.onError); break;
+    case 'branch': targets.push(...step.cases.map((c) => c.next), step.else); break;
+    case 'confirm': targets.push(step.yes, step.no); break;
+    case 'say': case 'handoff': case 'end': break;
+  }
+  return targets.filter((t): t is string => t !== undefined);
+}
+
+/** Every customer-facing text of the library with where it is, for the forbidden-phrase check. */
+export function textsOf(content: LibraryContent): { where: string; text: Text }[] {
+  const texts: { where: string; text: Text }[] = [];
+  for (const [name, text] of Object.entries(content.replies)) texts.push({ where: `replies.yaml ${name}`, text });
+  for (const flow of content.flows) {
+    texts.push({ where: `flows/${flow.id} title`, text: flow.title });
+    for (const step of flow.steps) {
+      const at = `flows/${flow.id} step ${step.id}`;
+      for (const key of ['text', 'prompt', 'reprompt'] as const) {
+        const value = (step as Partial<Record<typeof key, Text>>)[key];
+        if (value) texts.push({ where: `${at} ${key}`, text: value });
+      }
+      if (step.type === 'choose') step.options.forEach((o, i) => texts.push({ where: `${at} options[${i}]`, text: o.label }));
+      if (step.type === 'say') step.quickReplies?.forEach((q, i) => texts.push({ where: `${at} quickReplies[${i}]`, text: q.label }));
+    }
+  }
+  return texts;
+}
+
+/** Forbidden phrases found in the library's texts and FAQ answers. */
+export function forbiddenPhraseProblems(content: LibraryContent): LibraryProblem[] {
+  const problems: LibraryProblem[] = [];
+  const check = (where: string, s: string): void => {
+    for (const phrase of content.forbidden) if (s.includes(phrase)) problems.push({ where, message: `contains the forbidden phrase "${phrase}"` });
+  };
+  for (const { where, text } of textsOf(content)) { check(`${where} (zh)`, text.zh); check(`${where} (en)`, text.en); }
+  for (const entry of content.faq) check(`faq ${entry.id} answer`, entry.answer);
+  return problems;
+}
+
+/**
+ * Resolves every name (steps, actions, guards, intents) and builds the classifier and FAQ index.
+ * Throws LibraryError listing every problem, so nothing unknown is met in a customer's chat.
+ */
+export function compileLibrary(content: LibraryContent, actions: ActionRegistry, guards: GuardRegistry): CompiledLibrary {
+  const problems: LibraryProblem[] = [];
+  const flows = new Map<string, CompiledFlow>();
+  const flowByIntent = new Map<string, string>();
+  const intentIds = new Set(content.intents.map((i) => i.id));
+  const seenIntents = new Set<string>();
+  for (const intent of content.intents) {
+    if (seenIntents.has(intent.id)) problems.push({ where: `intents.yaml ${intent.id}`, message: 'intent defined twice' });
+    seenIntents.add(intent.id);
+  }
+
+  for (const flow of content.flows) {
+    const where = `flows/${flow.id}`;
+    if (flows.has(flow.id)) problems.push({ where, message: 'flow id used twice' });
+    const steps = new Map<string, Step>();
+    const following = new Map<string, string | undefined>();
+    flow.steps.forEach((step, i) => {
+      if (steps.has(step.id)) problems.push({ where: `${where} step ${step.id}`, message: 'step id used twice' });
+      steps.set(step.id, step);
+      following.set(step.id, flow.steps[i + 1]?.id);
+    });
+    for (const step of flow.steps) {
+      const at = `${where} step ${step.id}`;
+      for (const target of targetsOf(step)) if (!steps.has(target)) problems.push({ where: at, message: `goes to unknown step "${target}"` });
+      if (step.type === 'action' && !actions[step.action]) problems.push({ where: at, message: `unknown action "${step.action}" (known: ${Object.keys(actions).join(', ')})` });
+      if (step.type === 'branch') for (const c of step.cases) if (!guards[c.when]) problems.push({ where: at, message: `unknown guard "${c.when}"` });
+      if (step.type === 'ask' && step.guard && !guards[step.guard]) problems.push({ where: at, message: `unknown guard "${step.guard}"` });
+    }
+    for (const intent of flow.intents) {
+      if (!intentIds.has(intent)) problems.push({ where, message: `starts on unknown intent "${intent}"` });
+      const other = flowByIntent.get(intent);
+      if (other) problems.push({ where, message: `intent "${intent}" already starts flow "${other}"` });
+      flowByIntent.set(intent, flow.id);
+    }
+    const first = flow.steps[0]!.id;
+    flows.set(flow.id, { flow, steps, following, first });
+  }
+  for (const id of intentIds) if (!flowByIntent.has(id)) problems.push({ where: `intents.yaml ${id}`, message: 'no flow starts on this intent' });
+  problems.push(...forbiddenPhraseProblems(content));
+  if (problems.length > 0) throw new LibraryError(problems);
+
+  return {
+    content,
+    flows,
+    flowByIntent,
+    classifier: createIntentClassifier(content.intents, { synonyms: content.synonyms }),
+    faq: createFaqIndex(content.faq, { synonyms: content.synonyms }),
+    actions,
+    guards,
+  };
+}

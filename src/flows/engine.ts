@@ -1,0 +1,498 @@
+/**
+ * The flow engine: a pure reducer `step(library, state, event) -> {state, effects, outcome}`.
+ * It performs nothing; effects are data that the runtime and the conversation pipeline carry out
+ * (XState's transition: "a pure function that does not execute actions").
+ */
+import type { Lang, Outbound, QuickReply } from '../bots/messages.ts';
+import type { Understanding } from '../understanding/types.ts';
+import type { CompiledFlow, CompiledLibrary } from './compile.ts';
+import { isAwaiting } from './compile.ts';
+import { FlowError } from './errors.ts';
+import type { ActionResult, Json, Vars } from './registry.ts';
+import type { HandoffReason, Priority, ReplyName, Step, StepOf, Text } from './schema.ts';
+import { extractSlot } from '../understanding/slots.ts';
+import { answerIn, type FaqDecision } from '../knowledge/faq.ts';
+
+/** Where a running flow is: its step, and what it has collected so far. */
+export interface FlowFrame {
+  flow: string;
+  step: string;
+  slots: Vars;
+  data: Vars;
+  /** Answers at the current step that did not fit. */
+  tries: number;
+}
+
+/** The engine's part of a conversation's state. Plain JSON. */
+export interface DialogState {
+  lang: Lang;
+  frame: FlowFrame | null;
+  /** Flows put aside by a change of topic, resumed when the new one ends (last in, first out). */
+  suspended: FlowFrame[];
+  /** The last flow and step, kept after the flow ends (for the agent's view). */
+  last: { flow: string; step: string } | null;
+  /** The last intent understood. */
+  intent: string | null;
+  /** Messages in a row the bot could not understand. */
+  notUnderstood: number;
+  /** The pending silence timer: its stage and due time (ms); a timer with another time is stale. */
+  silence: { stage: 0 | 1; at: number } | null;
+  /** How to address the customer ("张先生"), when known. */
+  salutation: Text | null;
+}
+
+export function newDialog(lang: Lang = 'zh'): DialogState {
+  return { lang, frame: null, suspended: [], last: null, intent: null, notUnderstood: 0, silence: null, salutation: null };
+}
+
+/** What happened that the engine reacts to. */
+export type EngineEvent =
+  | { type: 'message'; text: string; understanding: Understanding; at: number }
+  | { type: 'actionResult'; result: ActionResult; at: number }
+  | { type: 'timer'; name: 'silence'; at: number; due: number }
+  /** A person gave the conversation back to the bot: go on where the flow was. */
+  | { type: 'resume'; at: number };
+
+/** Things the engine asks to be done, as data. */
+export type Effect =
+  | { kind: 'reply'; message: Outbound }
+  | { kind: 'action'; name: string; vars: Vars }
+  | { kind: 'handoff'; reason: HandoffReason; priority: Priority }
+  | { kind: 'setTimer'; name: 'silence'; at: number }
+  | { kind: 'cancelTimer'; name: 'silence' }
+  | { kind: 'record'; event: RecordedEvent; detail?: string };
+
+/** Events counted for reports. */
+export type RecordedEvent = 'flow_started' | 'flow_completed' | 'faq_answered' | 'faq_clarified' | 'faq_abstained' | 'not_understood' | 'topic_changed';
+
+/** How the turn ended: waiting for the customer, done, with a person, or waiting for an action's result. */
+export type Outcome = 'waiting' | 'complete' | 'handedOff' | 'action';
+
+export interface StepResult {
+  state: DialogState;
+  effects: Effect[];
+  outcome: Outcome;
+}
+
+/** Steps one flow may run in a turn before the engine decides the flow loops. */
+const MAX_STEPS_PER_TURN = 50;
+
+/** The reducer. Never throws for customer input; throws FlowError only for a broken library state. */
+export function step(lib: CompiledLibrary, state: DialogState, event: EngineEvent): StepResult {
+  const turn = new Turn(lib, structuredClone(state), event.at);
+  switch (event.type) {
+    case 'message': turn.onMessage(event.text, event.understanding); break;
+    case 'actionResult': turn.onActionResult(event.result); break;
+    case 'timer': turn.onSilence(event.due); break;
+    case 'resume': turn.onResume(); break;
+    default: { const never: never = event; throw new Error(`unknown event ${JSON.stringify(never)}`); }
+  }
+  return turn.result();
+}
+
+/** One turn's scratch: the state being changed and the effects collected. */
+class Turn {
+  private effects: Effect[] = [];
+  private outcome: Outcome = 'complete';
+
+  constructor(private readonly lib: CompiledLibrary, private readonly s: DialogState, private readonly now: number) {}
+
+  /** Set when a silence timer fired: that handler decides about the next timer itself. */
+  private silenceHandled = false;
+
+  result(): StepResult {
+    if (this.outcome !== 'action' && !this.silenceHandled) {
+      if (this.outcome === 'waiting' && this.s.frame) {
+        const at = this.now + this.lib.content.policy.silenceRemindMinutes * 60_000;
+        this.s.silence = { stage: 0, at };
+        this.effects.push({ kind: 'setTimer', name: 'silence', at });
+      } else if (this.s.silence) {
+        this.s.silence = null;
+        this.effects.push({ kind: 'cancelTimer', name: 'silence' });
+      }
+    }
+    return { state: this.s, effects: this.effects, outcome: this.outcome };
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  onMessage(text: string, u: Understanding): void {
+    if (/\p{L}/u.test(text)) this.s.lang = u.lang;
+    if (u.intent) this.s.intent = u.intent.id;
+    if (u.control === 'human') return this.handoff('customer_request', 'normal', 'handoff');
+    if (u.sentiment === 'abusive') return this.handoff('abuse', 'urgent', 'abuseSoothe');
+
+    const frame = this.s.frame;
+    if (frame) {
+      if (u.control === 'cancel') {
+        this.s.frame = null;
+        this.say('cancelled');
+        return this.resumeSuspendedOr(() => this.say('anythingElse'));
+      }
+      const current = this.stepOf(frame);
+      if (isAwaiting(current)) return this.answer(frame, current, text, u);
+      // A frame at a non-waiting step (e.g. after a handoff) starts afresh from the customer's words.
+      this.s.frame = null;
+    }
+    if (u.control === 'cancel') { this.say('cancelled'); this.say('anythingElse'); return; }
+    this.newTopic(text, u);
+  }
+
+  onActionResult(result: ActionResult): void {
+    const frame = this.s.frame;
+    if (!frame) throw new FlowError('?', '?', 'action result without a running flow');
+    const current = this.stepOf(frame);
+    if (current.type !== 'action') throw new FlowError(frame.flow, frame.step, 'action result at a step that is not an action');
+    if (result.ok) {
+      Object.assign(frame.data, result.data ?? {});
+      for (const message of result.replies ?? []) this.reply(message);
+      return this.go(frame, this.nextOf(frame, current));
+    }
+    this.reply({ kind: 'text', text: this.t(result.text) });
+    // A result that names a handoff (the shop is down) goes to a person whatever the flow says;
+    // a refusal by the shop's rules follows the flow's onError.
+    if (current.onError && !result.handoff) return this.go(frame, current.onError);
+    this.handoff(result.handoff ?? 'action_failed', result.handoff === 'system_down' ? 'high' : 'normal', 'handoffQueued');
+  }
+
+  onSilence(due: number): void {
+    this.silenceHandled = true;
+    const pending = this.s.silence;
+    if (!pending || pending.at !== due) return; // stale: the customer wrote since, or the flow ended
+    if (pending.stage === 0 && this.s.frame) {
+      this.say('silenceReminder');
+      const at = this.now + (this.lib.content.policy.silenceCloseMinutes - this.lib.content.policy.silenceRemindMinutes) * 60_000;
+      this.s.silence = { stage: 1, at: Math.max(at, this.now + 1) };
+      this.effects.push({ kind: 'setTimer', name: 'silence', at: this.s.silence.at });
+      this.outcome = 'waiting';
+      return;
+    }
+    this.s.silence = null;
+    this.s.frame = null;
+    this.s.suspended = [];
+    this.say('silenceClose');
+  }
+
+  onResume(): void {
+    const frame = this.s.frame;
+    if (!frame) { this.say('anythingElse'); return; }
+    const current = this.stepOf(frame);
+    if (current.type === 'handoff') return this.go(frame, this.nextOf(frame, current));
+    this.reprompt(frame, current);
+  }
+
+  // ---- topics ------------------------------------------------------------------------------
+
+  /**
+   * No flow is waiting for an answer: start a flow, answer from the FAQ, or say we did not
+   * understand. The FAQ is asked too and wins when its answer is surer than the intent, or
+   * when the flow yields to it (a greeting with a question in it: "你好，包邮吗").
+   */
+  private newTopic(text: string, u: Understanding): void {
+    const flowId = this.confidentFlow(u);
+    const faq = this.lib.faq.decide(text);
+    const faqWins = faq.kind === 'answer' && flowId !== undefined
+      && (this.flow(flowId).flow.yieldToFaq || faq.confidence > (u.intent?.confidence ?? 0));
+    if (flowId && !faqWins) return this.startFlow(flowId, u);
+    if (this.answerFromFaq(faq, text)) return;
+    this.notUnderstood();
+  }
+
+  private confidentFlow(u: Understanding): string | undefined {
+    if (!u.intent || u.intent.confidence < this.lib.content.policy.intentThreshold) return undefined;
+    return this.lib.flowByIntent.get(u.intent.id);
+  }
+
+  /** Answers or clarifies from the FAQ's decision; false when it abstained. */
+  private answerFromFaq(decision: FaqDecision, text: string): boolean {
+    switch (decision.kind) {
+      case 'answer':
+        this.s.notUnderstood = 0;
+        this.reply({ kind: 'text', text: answerIn(decision.entry, this.s.lang) });
+        this.effects.push({ kind: 'record', event: 'faq_answered', detail: decision.entry.id });
+        return true;
+      case 'clarify': {
+        this.s.notUnderstood = 0;
+        const options: QuickReply[] = decision.entries.slice(0, 3).map((e) => ({ label: e.question, value: e.question }));
+        this.reply({ kind: 'quickReplies', text: this.t(this.lib.content.replies.clarify), options });
+        this.effects.push({ kind: 'record', event: 'faq_clarified', detail: text.slice(0, 200) });
+        return true;
+      }
+      case 'abstain':
+        this.effects.push({ kind: 'record', event: 'faq_abstained', detail: text.slice(0, 200) });
+        return false;
+    }
+  }
+
+  private notUnderstood(): void {
+    this.s.notUnderstood += 1;
+    this.effects.push({ kind: 'record', event: 'not_understood' });
+    if (this.s.notUnderstood >= this.lib.content.policy.maxNotUnderstood) {
+      this.s.notUnderstood = 0;
+      return this.handoff('not_understood', 'normal', 'handoffQueued');
+    }
+    this.reply({
+      kind: 'quickReplies',
+      text: this.t(this.lib.content.replies.fallback),
+      options: [{ label: this.t(this.lib.content.replies.humanButton), value: this.s.lang === 'zh' ? '转人工' : 'human' }],
+    });
+  }
+
+  private startFlow(flowId: string, u: Understanding | null): void {
+    const flow = this.flow(flowId);
+    const frame: FlowFrame = { flow: flowId, step: flow.first, slots: {}, data: {}, tries: 0 };
+    if (u) {
+      // Slots the customer already gave in the first message are not asked again.
+      for (const s of flow.flow.steps) {
+        if (s.type !== 'ask') continue;
+        const given = u.slots[s.slotType as keyof Understanding['slots']];
+        if (given !== undefined && s.slotType !== 'yesNo') frame.slots[s.slot] = given;
+      }
+    }
+    this.s.frame = frame;
+    this.s.notUnderstood = 0;
+    this.effects.push({ kind: 'record', event: 'flow_started', detail: flowId });
+    this.go(frame, flow.first);
+  }
+
+  private resumeSuspendedOr(otherwise: () => void): void {
+    const previous = this.s.suspended.pop();
+    if (!previous) return otherwise();
+    this.s.frame = previous;
+    const flow = this.flow(previous.flow);
+    this.reply({ kind: 'text', text: this.render(this.lib.content.replies.resume, { flow: this.t(flow.flow.title) }) });
+    this.reprompt(previous, this.stepOf(previous));
+  }
+
+  // ---- answers to a waiting step ------------------------------------------------------------
+
+  private answer(frame: FlowFrame, current: StepOf<'ask' | 'choose' | 'confirm'>, text: string, u: Understanding): void {
+    const accepted = this.accept(frame, current, text);
+    if (accepted !== undefined) {
+      frame.tries = 0;
+      return this.go(frame, accepted);
+    }
+    // Not an answer: maybe the customer changed topic. Another flow: put this one aside;
+    // an FAQ question: answer it and ask again (DESIGN.md: "answer and resume").
+    const other = this.confidentFlow(u);
+    const own = this.flow(frame.flow).flow.intents;
+    if (other && other !== frame.flow && !own.includes(u.intent?.id ?? '')) {
+      this.s.suspended.push(frame);
+      this.effects.push({ kind: 'record', event: 'topic_changed', detail: `${frame.flow}->${other}` });
+      return this.startFlow(other, u);
+    }
+    const faq = other ? undefined : this.lib.faq.decide(text);
+    if (faq?.kind === 'answer') {
+      this.answerFromFaq(faq, text);
+      return this.reprompt(frame, current);
+    }
+    frame.tries += 1;
+    if (frame.tries >= current.maxTries) {
+      frame.tries = 0;
+      const giveUp = current.type === 'confirm' ? undefined : current.onGiveUp;
+      if (giveUp) return this.go(frame, giveUp);
+      return this.handoff('not_understood', 'normal', 'handoffQueued');
+    }
+    const reprompt = current.type === 'ask' ? current.reprompt : undefined;
+    if (reprompt) this.reply({ kind: 'text', text: this.render(reprompt, this.vars(frame)) });
+    this.reprompt(frame, current);
+  }
+
+  /** The step to go to when `text` answers the waiting step, or undefined when it does not. */
+  private accept(frame: FlowFrame, current: StepOf<'ask' | 'choose' | 'confirm'>, text: string): string | undefined {
+    switch (current.type) {
+      case 'ask': {
+        const found = extractSlot(current.slotType, text);
+        if (!found.ok) return undefined;
+        const candidate = { ...frame.slots, [current.slot]: found.value as Json };
+        if (current.guard && !this.guard(current.guard)({ ...frame.data, ...candidate })) return undefined;
+        frame.slots[current.slot] = found.value as Json;
+        return this.nextOf(frame, current);
+      }
+      case 'choose': {
+        const option = chooseOption(current, text, this.s.lang);
+        if (!option) return undefined;
+        frame.slots[current.slot] = option.value;
+        return option.next ?? this.nextOf(frame, current);
+      }
+      case 'confirm': {
+        const found = extractSlot('yesNo', text);
+        if (!found.ok) return undefined;
+        if (found.value === 'yes') return current.yes;
+        // "No" to a read-back goes back to a question: its old answer must not skip it.
+        const target = this.flow(frame.flow).steps.get(current.no);
+        if (target?.type === 'ask') delete frame.slots[target.slot];
+        return current.no;
+      }
+    }
+  }
+
+  // ---- running steps -----------------------------------------------------------------------
+
+  /** Runs steps from `stepId` until one waits for the customer, calls an action, or ends the flow. */
+  private go(frame: FlowFrame, stepId: string | undefined): void {
+    for (let count = 0; count < MAX_STEPS_PER_TURN; count++) {
+      if (stepId === undefined) return this.endFlow(frame, undefined);
+      frame.step = stepId;
+      this.s.last = { flow: frame.flow, step: stepId };
+      const current = this.stepOf(frame);
+      switch (current.type) {
+        case 'say':
+          this.sayStep(frame, current);
+          stepId = this.nextOf(frame, current);
+          break;
+        case 'ask':
+          if (frame.slots[current.slot] !== undefined) { stepId = this.nextOf(frame, current); break; }
+          frame.tries = 0;
+          this.prompt(frame, current);
+          this.outcome = 'waiting';
+          return;
+        case 'choose':
+        case 'confirm':
+          frame.tries = 0;
+          this.prompt(frame, current);
+          this.outcome = 'waiting';
+          return;
+        case 'action':
+          this.effects.push({ kind: 'action', name: current.action, vars: this.vars(frame) });
+          this.outcome = 'action';
+          return;
+        case 'branch': {
+          const vars = this.vars(frame);
+          stepId = current.cases.find((c) => this.guard(c.when)(vars))?.next ?? current.else;
+          break;
+        }
+        case 'handoff':
+          if (current.text) this.reply({ kind: 'text', text: this.render(current.text, this.vars(frame)) });
+          return this.handoff(current.reason, current.priority, current.text ? undefined : 'handoff');
+        case 'end':
+          return this.endFlow(frame, current);
+        default: {
+          const never: never = current;
+          throw new FlowError(frame.flow, frame.step, `unknown step ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    throw new FlowError(frame.flow, frame.step, `more than ${MAX_STEPS_PER_TURN} steps in one turn (a loop without a question?)`);
+  }
+
+  private endFlow(frame: FlowFrame, end: StepOf<'end'> | undefined): void {
+    if (end?.text) this.reply({ kind: 'text', text: this.render(end.text, this.vars(frame)) });
+    this.s.frame = null;
+    this.effects.push({ kind: 'record', event: 'flow_completed', detail: frame.flow });
+    this.outcome = 'complete';
+    this.resumeSuspendedOr(() => { if (end?.askMore ?? true) this.say('anythingElse'); });
+  }
+
+  private sayStep(frame: FlowFrame, current: StepOf<'say'>): void {
+    const text = this.render(current.text, this.vars(frame));
+    if (current.quickReplies?.length) {
+      this.reply({ kind: 'quickReplies', text, options: current.quickReplies.map((q) => ({ label: this.t(q.label), value: q.value })) });
+    } else this.reply({ kind: 'text', text });
+  }
+
+  /** Says a waiting step's question. */
+  private prompt(frame: FlowFrame, current: StepOf<'ask' | 'choose' | 'confirm'>): void {
+    const vars = this.vars(frame);
+    switch (current.type) {
+      case 'ask':
+        this.reply({ kind: 'text', text: this.render(current.prompt, vars) });
+        break;
+      case 'choose':
+        this.reply({ kind: 'quickReplies', text: this.render(current.prompt, vars), options: current.options.map((o) => ({ label: this.t(o.label), value: o.value })) });
+        break;
+      case 'confirm':
+        this.reply({
+          kind: 'quickReplies',
+          text: this.render(current.text, vars),
+          options: this.s.lang === 'zh'
+            ? [{ label: '确认', value: '确认' }, { label: '不对', value: '不对' }]
+            : [{ label: 'Yes', value: 'yes' }, { label: 'No', value: 'no' }],
+        });
+        break;
+    }
+  }
+
+  /** Asks the current step's question again (after a topic change or return from a person). */
+  private reprompt(frame: FlowFrame, current: Step): void {
+    if (isAwaiting(current)) { this.prompt(frame, current); this.outcome = 'waiting'; return; }
+    this.go(frame, current.id);
+  }
+
+  private handoff(reason: HandoffReason, priority: Priority, text: ReplyName | undefined): void {
+    if (text) this.say(text);
+    this.effects.push({ kind: 'handoff', reason, priority });
+    this.outcome = 'handedOff';
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private flow(id: string): CompiledFlow {
+    const flow = this.lib.flows.get(id);
+    if (!flow) throw new FlowError(id, '?', 'unknown flow (library changed under a running conversation?)');
+    return flow;
+  }
+
+  private stepOf(frame: FlowFrame): Step {
+    const found = this.flow(frame.flow).steps.get(frame.step);
+    if (!found) throw new FlowError(frame.flow, frame.step, 'unknown step');
+    return found;
+  }
+
+  private nextOf(frame: FlowFrame, current: Step): string | undefined {
+    return current.next ?? this.flow(frame.flow).following.get(current.id);
+  }
+
+  private guard(name: string): (vars: Vars) => boolean {
+    const guard = this.lib.guards[name];
+    if (!guard) throw new FlowError(this.s.frame?.flow ?? '?', this.s.frame?.step ?? '?', `unknown guard ${name}`);
+    return guard;
+  }
+
+  private vars(frame: FlowFrame): Vars {
+    const salutation = this.s.salutation ? this.t(this.s.salutation) : '';
+    return { ...frame.data, ...frame.slots, salutation };
+  }
+
+  private t(text: Text): string {
+    return text[this.s.lang];
+  }
+
+  private render(text: Text, vars: Vars): string {
+    return renderTemplate(this.t(text), vars);
+  }
+
+  private say(name: ReplyName): void {
+    const vars: Vars = { salutation: this.s.salutation ? this.t(this.s.salutation) : '' };
+    this.reply({ kind: 'text', text: this.render(this.lib.content.replies[name], vars) });
+  }
+
+  private reply(message: Outbound): void {
+    this.effects.push({ kind: 'reply', message });
+  }
+}
+
+/**
+ * Fills `{{name}}` and `{{a.b}}` from vars; an unknown name becomes empty text, and the space
+ * it leaves before punctuation goes too ("Hello {{salutation}}, welcome" → "Hello, welcome").
+ */
+export function renderTemplate(template: string, vars: Vars): string {
+  const filled = template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_, path: string) => {
+    let value: Json | undefined = vars;
+    for (const key of path.split('.')) {
+      value = value !== null && typeof value === 'object' && !Array.isArray(value) ? value[key] : undefined;
+    }
+    return value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  });
+  return filled === template ? filled : filled.replace(/ {2,}/g, ' ').replace(/ +([,.!?;:])/g, '$1').trim();
+}
+
+/** The option a customer picked: by its value, its label in either language, its number, or a synonym. */
+function chooseOption(current: StepOf<'choose'>, text: string, _lang: Lang): StepOf<'choose'>['options'][number] | undefined {
+  const said = text.trim().toLowerCase();
+  const byNumber = /^\d{1,2}$/.test(said) ? current.options[Number(said) - 1] : undefined;
+  if (byNumber) return byNumber;
+  return current.options.find((o) =>
+    [o.value, o.label.zh, o.label.en, ...(o.synonyms ?? [])].some((w) => w.toLowerCase() === said)
+    || [o.label.zh, ...(o.synonyms ?? [])].some((w) => w.length >= 2 && said.includes(w.toLowerCase())));
+}
