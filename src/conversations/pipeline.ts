@@ -1,0 +1,287 @@
+/**
+ * The way every message goes (DESIGN.md): dedupe by id, one turn at a time per conversation (also
+ * across processes), bot-or-person routing, the flow engine, and one commit of everything the
+ * turn wrote. A failed turn writes nothing back and the customer gets an apology, never silence.
+ */
+import { conversationIdOf, outboundText, type ConversationRef, type Inbound, type Lang, type Outbound } from '../bots/messages.ts';
+import type { Shop } from '../commerce/shop.ts';
+import type { CompiledLibrary } from '../flows/compile.ts';
+import type { Effect, EngineEvent, RecordedEvent } from '../flows/engine.ts';
+import type { ActionContext, Vars } from '../flows/registry.ts';
+import { runTurn } from '../flows/runtime.ts';
+import type { Text } from '../flows/schema.ts';
+import type { DueTimer, OutboxItem, Store, TranscriptEntry } from '../store/types.ts';
+import { StoreUnavailable, VersionConflict } from '../store/types.ts';
+import type { Understanding } from '../understanding/types.ts';
+import { newConversation, parseConversation, type ConversationState } from './state.ts';
+import { salutationOf } from './salutation.ts';
+import { ConversationLocks, LockTimeout } from './locks.ts';
+
+/** The few log calls the pipeline makes (pino's shape). */
+export interface Log {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Hooks for metrics and live views; every method optional. */
+export interface PipelineObserver {
+  turn?(info: { conversationId: string; ms: number; outcome: string; channel: string }): void;
+  duplicate?(channel: string): void;
+  failure?(kind: 'store_down' | 'busy' | 'flow_error'): void;
+  recorded?(event: RecordedEvent, detail: string | undefined): void;
+  handoff?(info: { conversationId: string; ref: ConversationRef; reason: string; priority: string; customerName: string | undefined }): void;
+  customerMessageInHumanMode?(info: { conversationId: string; text: string }): void;
+}
+
+export interface PipelineDeps {
+  store: Store;
+  /** The live library; read at the start of each turn, so a publish applies from the next turn. */
+  library: () => CompiledLibrary;
+  shop: Shop;
+  understand: (text: string, lib: CompiledLibrary) => Understanding;
+  now: () => Date;
+  log: Log;
+  /** Channels whose replies go back in the response to the message (web chat); others use the outbox. */
+  inlineChannels: ReadonlySet<string>;
+  observer?: PipelineObserver;
+  /** Called after a commit queued outbox items, so delivery starts at once. */
+  onQueued?: () => void;
+  actionTimeoutMs?: number;
+  lockTtlMs?: number;
+  lockWaitMs?: number;
+}
+
+/** What a turn produced for the caller. */
+export interface TurnReply {
+  duplicate: boolean;
+  replies: Outbound[];
+  /** True when the replies were queued in the outbox; false when the caller must send them itself. */
+  queued: boolean;
+}
+
+export interface Pipeline {
+  handle(inbound: Inbound): Promise<TurnReply>;
+  /** A due timer (silence reminder): runs a turn without a customer message; replies go to the outbox. */
+  fireTimer(timer: DueTimer): Promise<void>;
+  /** Sends a message later, outside a turn of the customer's (an agent's reply, a push). */
+  sendLater(ref: ConversationRef, message: Outbound, from: 'bot' | 'agent', by?: string): Promise<void>;
+}
+
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const locks = new ConversationLocks(deps.store.locks, { ttlMs: deps.lockTtlMs ?? 15_000, waitMs: deps.lockWaitMs ?? 10_000 });
+  const actionTimeoutMs = deps.actionTimeoutMs ?? 5_000;
+
+  function textOf(lib: CompiledLibrary, text: Text, lang: Lang): string {
+    return text[lang] ?? lib.content.replies.apology.zh;
+  }
+
+  function toOutbox(id: string, ref: ConversationRef, replies: Outbound[], at: string): OutboxItem[] {
+    return replies.map((message, i) => ({
+      id: `${id}:${i}`,
+      conversationId: conversationIdOf(ref),
+      ref: { ...ref },
+      message: { ...message },
+      at,
+      attempts: 0,
+    }));
+  }
+
+  /** Loads the conversation, or starts one (binding the shop customer by channel identity). */
+  async function loadOrStart(ref: ConversationRef, inbound: Inbound | null): Promise<{ state: ConversationState; version: number }> {
+    const id = conversationIdOf(ref);
+    const loaded = await deps.store.conversations.load(id);
+    const parsed = loaded ? parseConversation(loaded.state) : null;
+    if (loaded && parsed) return { state: parsed, version: loaded.version };
+    const state = newConversation(ref, deps.now());
+    if (inbound?.customer.displayName) state.customer.displayName = inbound.customer.displayName;
+    if (ref.channel === 'wechat' || ref.channel === 'telegram') {
+      const customer = await deps.shop.customerByChannel(ref.channel, ref.userId).catch(() => null);
+      if (customer) state.customer.shopCustomerId = customer.id;
+      state.dialog.salutation = salutationOf(customer ?? null, inbound?.customer.displayName);
+    }
+    return { state, version: loaded?.version ?? 0 };
+  }
+
+  function actionContext(state: ConversationState) {
+    return (vars: Vars, lang: Lang): ActionContext => ({
+      shop: deps.shop,
+      now: deps.now,
+      lang,
+      conversationId: conversationIdOf(state.ref),
+      shopCustomerId: state.customer.shopCustomerId,
+      vars,
+      actor: `bot@${conversationIdOf(state.ref)}`,
+    });
+  }
+
+  /** Applies the non-reply effects to the state; returns the replies and the timer changes. */
+  function applyEffects(state: ConversationState, effects: Effect[]): { replies: Outbound[]; timers: Effect[] } {
+    const replies: Outbound[] = [];
+    const timers: Effect[] = [];
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'reply': replies.push(effect.message); break;
+        case 'handoff':
+          state.mode = 'human';
+          state.humanAcked = false;
+          state.handoff = { reason: effect.reason, priority: effect.priority, at: deps.now().toISOString() };
+          deps.observer?.handoff?.({ conversationId: conversationIdOf(state.ref), ref: state.ref, reason: effect.reason, priority: effect.priority, customerName: state.customer.displayName });
+          break;
+        case 'setTimer': case 'cancelTimer': timers.push(effect); break;
+        case 'record': deps.observer?.recorded?.(effect.event, effect.detail); break;
+        case 'action': throw new Error('the runtime performs actions; none may reach the pipeline');
+      }
+    }
+    return { replies, timers };
+  }
+
+  /** Timer changes: a new timer is set before the commit (a stale one is ignored when it fires), cancels after. */
+  async function setTimers(id: string, timers: Effect[]): Promise<void> {
+    for (const t of timers) if (t.kind === 'setTimer') await deps.store.timers.set({ conversationId: id, name: t.name, at: t.at });
+  }
+  async function cancelTimers(id: string, timers: Effect[]): Promise<void> {
+    for (const t of timers) if (t.kind === 'cancelTimer') await deps.store.timers.cancel(id, t.name);
+  }
+
+  /** Runs a customer message in human mode: the bot stays quiet but for one acknowledgement. */
+  function humanModeTurn(lib: CompiledLibrary, state: ConversationState, u: Understanding): Outbound[] {
+    const replies = lib.content.replies;
+    if (u.control === 'cancel') {
+      // The customer no longer wants to wait for a person: the bot takes the conversation back.
+      state.mode = 'bot';
+      state.handoff = null;
+      return [{ kind: 'text', text: textOf(lib, replies.cancelled, state.dialog.lang) }, { kind: 'text', text: textOf(lib, replies.anythingElse, state.dialog.lang) }];
+    }
+    if (state.humanAcked) return [];
+    state.humanAcked = true;
+    return [{ kind: 'text', text: textOf(lib, replies.humanModeAck, state.dialog.lang) }];
+  }
+
+  async function turn(inbound: Inbound): Promise<TurnReply> {
+    const ref = inbound.ref;
+    const id = conversationIdOf(ref);
+    const inline = deps.inlineChannels.has(ref.channel);
+    if (await deps.store.conversations.seen(id, inbound.id)) {
+      deps.observer?.duplicate?.(ref.channel);
+      return { duplicate: true, replies: [], queued: false };
+    }
+    const lib = deps.library();
+    const { state, version } = await loadOrStart(ref, inbound);
+    const u = deps.understand(inbound.text, lib);
+    const at = deps.now();
+    let replies: Outbound[];
+    let timers: Effect[] = [];
+    let outcome: string;
+    if (state.mode === 'human') {
+      if (/\p{L}/u.test(inbound.text)) state.dialog.lang = u.lang;
+      replies = humanModeTurn(lib, state, u);
+      outcome = state.mode === 'human' ? 'withPerson' : 'complete';
+      deps.observer?.customerMessageInHumanMode?.({ conversationId: id, text: inbound.text });
+    } else {
+      const event: EngineEvent = { type: 'message', text: inbound.text, understanding: u, at: at.getTime() };
+      const output = await runTurn(lib, state.dialog, event, actionContext(state), { actionTimeoutMs });
+      state.dialog = output.state;
+      ({ replies, timers } = applyEffects(state, output.effects));
+      outcome = output.outcome;
+    }
+    state.updatedAt = at.toISOString();
+    const lines: TranscriptEntry[] = [
+      { from: 'customer', text: inbound.text, at: inbound.at, messageId: inbound.id, ...(inbound.imageUrl ? { imageUrl: inbound.imageUrl } : {}) },
+      ...replies.map((r, i): TranscriptEntry => ({ from: 'bot', text: outboundText(r), at: at.toISOString(), messageId: `${inbound.id}:${i}` })),
+    ];
+    await setTimers(id, timers);
+    await deps.store.conversations.commit({
+      conversationId: id,
+      expectedVersion: version,
+      state: state as unknown as Record<string, unknown>,
+      messageId: inbound.id,
+      transcript: lines,
+      outbox: inline ? [] : toOutbox(inbound.id, ref, replies, at.toISOString()),
+    });
+    await cancelTimers(id, timers);
+    if (!inline && replies.length > 0) deps.onQueued?.();
+    deps.observer?.turn?.({ conversationId: id, ms: Date.now() - at.getTime(), outcome, channel: ref.channel });
+    return { duplicate: false, replies, queued: !inline };
+  }
+
+  /** The one error boundary of a turn (STYLE.md §6): log with the conversation, apologise, offer a person. */
+  function failed(inbound: Inbound, error: unknown): TurnReply {
+    const lib = deps.library();
+    // Nothing of the conversation can be trusted here, so the language comes from the text alone;
+    // an order number or digits say nothing, and Chinese is the default.
+    const lang: Lang = /[a-z]{2,}/i.test(inbound.text) && !/[\u4e00-\u9fff]/.test(inbound.text) ? 'en' : 'zh';
+    const replies = lib.content.replies;
+    const conversationId = conversationIdOf(inbound.ref);
+    if (error instanceof StoreUnavailable || error instanceof LockTimeout) {
+      deps.observer?.failure?.(error instanceof LockTimeout ? 'busy' : 'store_down');
+      deps.log.warn({ conversationId, err: error.message }, 'turn not run: store unavailable or busy');
+      return { duplicate: false, replies: [{ kind: 'text', text: replies.systemBusy[lang] }], queued: false };
+    }
+    deps.observer?.failure?.('flow_error');
+    deps.log.error({ conversationId, err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) }, 'turn failed');
+    return {
+      duplicate: false,
+      replies: [{ kind: 'quickReplies', text: replies.apology[lang], options: [{ label: replies.humanButton[lang], value: lang === 'zh' ? '转人工' : 'human' }] }],
+      queued: false,
+    };
+  }
+
+  async function withConversation<T>(id: string, work: () => Promise<T>): Promise<T> {
+    return locks.run(id, async () => {
+      // A lost lock shows up as a version conflict at commit: run the turn again on the fresh state.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await work();
+        } catch (error) {
+          if (error instanceof VersionConflict && attempt < 2) continue;
+          throw error;
+        }
+      }
+    });
+  }
+
+  return {
+    async handle(inbound) {
+      try {
+        return await withConversation(conversationIdOf(inbound.ref), () => turn(inbound));
+      } catch (error) {
+        return failed(inbound, error);
+      }
+    },
+
+    async fireTimer(timer) {
+      await withConversation(timer.conversationId, async () => {
+        const loaded = await deps.store.conversations.load(timer.conversationId);
+        const state = loaded ? parseConversation(loaded.state) : null;
+        if (!loaded || !state || state.mode === 'human') return;
+        const lib = deps.library();
+        const at = deps.now();
+        const output = await runTurn(lib, state.dialog, { type: 'timer', name: 'silence', at: at.getTime(), due: timer.at }, actionContext(state), { actionTimeoutMs });
+        state.dialog = output.state;
+        const { replies, timers } = applyEffects(state, output.effects);
+        if (replies.length === 0 && timers.length === 0) return;
+        const itemId = `timer:${timer.name}:${timer.at}`;
+        await setTimers(timer.conversationId, timers);
+        await deps.store.conversations.commit({
+          conversationId: timer.conversationId,
+          expectedVersion: loaded.version,
+          state: state as unknown as Record<string, unknown>,
+          transcript: replies.map((r, i) => ({ from: 'bot', text: outboundText(r), at: at.toISOString(), messageId: `${itemId}:${i}` })),
+          outbox: toOutbox(itemId, state.ref, replies, at.toISOString()),
+        });
+        await cancelTimers(timer.conversationId, timers);
+        if (replies.length > 0) deps.onQueued?.();
+      });
+    },
+
+    async sendLater(ref, message, from, by) {
+      const id = conversationIdOf(ref);
+      const at = deps.now().toISOString();
+      const itemId = `${from}:${at}:${Math.random().toString(36).slice(2, 10)}`;
+      await deps.store.outbox.enqueue([{ id: itemId, conversationId: id, ref: { ...ref }, message: { ...message, ...(from === 'agent' ? { from } : {}) }, at, attempts: 0 }]);
+      await deps.store.conversations.appendTranscript(id, [{ from, text: outboundText(message), at, messageId: itemId, ...(by ? { by } : {}) }]);
+      deps.onQueued?.();
+    },
+  };
+}

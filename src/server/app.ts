@@ -1,0 +1,53 @@
+/** The express app: health, metrics, the web chat API and page. Later parts mount the consoles' APIs here. */
+import express, { type Express } from 'express';
+import { fileURLToPath } from 'node:url';
+import type { Pipeline } from '../conversations/pipeline.ts';
+import type { Shop } from '../commerce/shop.ts';
+import type { Store } from '../store/types.ts';
+import type { Metrics } from './metrics.ts';
+import { errorHandler, notFound } from './http-error.ts';
+import { webchatRoutes } from './webchat-routes.ts';
+
+export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+
+export interface AppDeps {
+  pipeline: Pipeline;
+  store: Store;
+  shop: Shop;
+  metrics: Metrics;
+  log: { error(obj: object, msg?: string): void };
+  now: () => Date;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    next();
+  });
+  app.use('/api', express.json({ limit: '32kb', strict: true }));
+
+  app.get('/healthz', async (_req, res) => {
+    const [store, shop] = await Promise.all([
+      deps.store.ping().catch(() => false),
+      deps.shop.ping().catch(() => false),
+    ]);
+    const ok = store && shop;
+    res.status(ok ? 200 : 503).json(ok ? { ok: true } : { ok: false, store, shop });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+
+  app.use('/api/webchat', webchatRoutes({ pipeline: deps.pipeline, store: deps.store, now: deps.now }));
+  app.use('/api', notFound);
+  app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: 0 }));
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,32 @@
+/** Prometheus metrics (prom-client) fed by the pipeline's observer hooks. */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PipelineObserver } from '../conversations/pipeline.ts';
+
+export interface Metrics {
+  registry: Registry;
+  observer: PipelineObserver;
+  delivered(channel: string, ok: boolean): void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const turns = new Counter({ name: 'bot_turns_total', help: 'Customer messages handled, by channel and outcome', labelNames: ['channel', 'outcome'], registers: [registry] });
+  const turnSeconds = new Histogram({ name: 'bot_turn_seconds', help: 'Time to handle one customer message', buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
+  const duplicates = new Counter({ name: 'bot_duplicate_messages_total', help: 'Messages delivered twice by a platform and dropped', labelNames: ['channel'], registers: [registry] });
+  const failures = new Counter({ name: 'bot_turn_failures_total', help: 'Turns that failed and were apologised for', labelNames: ['kind'], registers: [registry] });
+  const events = new Counter({ name: 'bot_events_total', help: 'Dialog events counted for reports (flow started, FAQ answered...)', labelNames: ['event'], registers: [registry] });
+  const handoffs = new Counter({ name: 'bot_handoffs_total', help: 'Conversations handed to a person, by reason', labelNames: ['reason', 'priority'], registers: [registry] });
+  const deliveries = new Counter({ name: 'bot_outbox_deliveries_total', help: 'Outbox delivery attempts', labelNames: ['channel', 'result'], registers: [registry] });
+  return {
+    registry,
+    observer: {
+      turn: ({ ms, outcome, channel }) => { turns.inc({ channel, outcome }); turnSeconds.observe(ms / 1000); },
+      duplicate: (channel) => duplicates.inc({ channel }),
+      failure: (kind) => failures.inc({ kind }),
+      recorded: (event) => events.inc({ event }),
+      handoff: ({ reason, priority }) => handoffs.inc({ reason, priority }),
+    },
+    delivered: (channel, ok) => deliveries.inc({ channel, result: ok ? 'ok' : 'failed' }),
+  };
+}
