@@ -1,0 +1,62 @@
+// Test support: Debian's chromium driven by playwright-core, and a describe() that runs, fails or skips by whether chromium exists.
+import { accessSync, constants } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { describe, it } from 'vitest';
+
+/** Where the browser binary is: CHROMIUM_PATH, or Debian's package. */
+export function chromiumPath(): string {
+  return process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+}
+
+/** True when a runnable chromium is installed at {@link chromiumPath}. */
+export function browserAvailable(): boolean {
+  try {
+    accessSync(chromiumPath(), constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Launches headless chromium. The flags keep it off the network on its own (this machine and CI
+ * have no internet: no QUIC, no update checks, no sync) and let it run as root in a container.
+ */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * A browser suite: runs when chromium exists; under CI (CI=true) a missing chromium is a failing
+ * test, so a green run always means the browser tests ran; elsewhere the suite is skipped and says why.
+ */
+export function describeBrowser(name: string, fn: () => void): void {
+  if (browserAvailable()) {
+    describe(name, fn);
+    return;
+  }
+  const path = chromiumPath();
+  if (process.env.CI === 'true') {
+    describe(name, () => {
+      it('chromium is required under CI', () => {
+        throw new Error(`chromium is required under CI: no executable at ${path} (install Debian's "chromium" package or set CHROMIUM_PATH)`);
+      });
+    });
+    return;
+  }
+  const reason = `skipped: no chromium at ${path}; install Debian's "chromium" package or set CHROMIUM_PATH`;
+  console.warn(`[${name}] ${reason}`);
+  describe.skip(`${name} (${reason})`, fn);
+}
