@@ -195,14 +195,16 @@ describe('runtime', () => {
     expect(kinds(out.effects)).not.toContain('action');
   });
 
-  it('a shop that times out or is down becomes the system-down answer and a handoff for follow-up', async () => {
+  it('a shop that times out or is down becomes the system-down answer and a follow-up ticket', async () => {
     for (const run of [() => new Promise<never>(() => undefined), async () => { throw new ShopError('unavailable', 'shop_unavailable'); }]) {
       const lib = await library({ applyAddress: { changesOrder: true, run } });
       let state = step(lib, newDialog(), message('改地址', u({ intent: 'change_address', slots: { orderId: 'E20261015001' } }))).state;
       state = step(lib, state, message('北京市朝阳区建国路1号', u())).state;
       const out = await runTurn(lib, state, message('确认', u()), context(), { actionTimeoutMs: 50 });
-      expect(replies(out.effects)[0]).toMatch(/系统正忙/);
-      expect(out.effects).toContainEqual({ kind: 'handoff', reason: 'system_down', priority: 'high' });
+      expect(replies(out.effects)).toEqual([expect.stringMatching(/系统正忙.*记下/), '请问还有其他问题吗？']);
+      expect(out.effects).toContainEqual({ kind: 'followUp', reason: 'system_down', dueAt: NOW + 8 * 3_600_000, note: expect.stringContaining('E20261015001') });
+      expect(kinds(out.effects)).not.toContain('handoff');
+      expect(out.state.frame).toBeNull();
     }
   });
 });

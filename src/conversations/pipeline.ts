@@ -3,13 +3,13 @@
  * across processes), bot-or-person routing, the flow engine, and one commit of everything the
  * turn wrote. A failed turn writes nothing back and the customer gets an apology, never silence.
  */
-import { conversationIdOf, outboundText, type ConversationRef, type Inbound, type Lang, type Outbound } from '../bots/messages.ts';
+import { assertNever, conversationIdOf, outboundText, type ConversationRef, type Inbound, type Lang, type Outbound } from '../bots/messages.ts';
 import type { Shop } from '../commerce/shop.ts';
 import type { CompiledLibrary } from '../flows/compile.ts';
 import type { Effect, EngineEvent, RecordedEvent } from '../flows/engine.ts';
 import type { ActionContext, Vars } from '../flows/registry.ts';
 import { runTurn } from '../flows/runtime.ts';
-import type { Text } from '../flows/schema.ts';
+import type { HandoffReason, Priority, Text } from '../flows/schema.ts';
 import type { DueTimer, OutboxItem, Store, TranscriptEntry } from '../store/types.ts';
 import { StoreUnavailable, VersionConflict } from '../store/types.ts';
 import type { Understanding } from '../understanding/types.ts';
@@ -34,6 +34,37 @@ export interface PipelineObserver {
   customerMessageInHumanMode?(info: { conversationId: string; text: string }): void;
 }
 
+/** What a ticket is opened with: where the conversation is, why, and the story so far. */
+export interface TicketRequest {
+  /** Deterministic (conversation + message), so a retried turn opens the same ticket once. */
+  id: string;
+  conversationId: string;
+  ref: ConversationRef;
+  /** `handoff`: a person takes the conversation now; `follow_up`: a promise due later, the bot keeps talking. */
+  kind: 'handoff' | 'follow_up';
+  reason: HandoffReason;
+  priority: Priority;
+  customerName: string | null;
+  /** ms since the epoch; absent for a handoff (the shift's SLA sets it). */
+  dueAt?: number;
+  /** What was promised (follow-ups). */
+  note?: string;
+  /** What the bot knows: intent, flow and step, collected slots, the last messages. */
+  context: {
+    intent: string | null;
+    flow: string | null;
+    step: string | null;
+    slots: Record<string, unknown>;
+    lastMessages: TranscriptEntry[];
+    lang: Lang;
+  };
+}
+
+/** Opens tickets in the shift-handover table (src/handover implements it). Idempotent by request id. */
+export interface TicketDesk {
+  open(request: TicketRequest): Promise<void>;
+}
+
 export interface PipelineDeps {
   store: Store;
   /** The live library; read at the start of each turn, so a publish applies from the next turn. */
@@ -45,6 +76,8 @@ export interface PipelineDeps {
   /** Channels whose replies go back in the response to the message (web chat); others use the outbox. */
   inlineChannels: ReadonlySet<string>;
   observer?: PipelineObserver;
+  /** Where handoffs and promised follow-ups become tickets; without one they are only counted. */
+  tickets?: TicketDesk;
   /** Called after a commit queued outbox items, so delivery starts at once. */
   onQueued?: () => void;
   actionTimeoutMs?: number;
@@ -115,10 +148,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     });
   }
 
-  /** Applies the non-reply effects to the state; returns the replies and the timer changes. */
-  function applyEffects(state: ConversationState, effects: Effect[]): { replies: Outbound[]; timers: Effect[] } {
+  type TicketAsk = Pick<TicketRequest, 'kind' | 'reason' | 'priority' | 'dueAt' | 'note'>;
+
+  /** Applies the non-reply effects to the state; returns the replies, timer changes and tickets to open. */
+  function applyEffects(state: ConversationState, effects: Effect[]): { replies: Outbound[]; timers: Effect[]; tickets: TicketAsk[] } {
     const replies: Outbound[] = [];
     const timers: Effect[] = [];
+    const tickets: TicketAsk[] = [];
     for (const effect of effects) {
       switch (effect.kind) {
         case 'reply': replies.push(effect.message); break;
@@ -126,14 +162,46 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           state.mode = 'human';
           state.humanAcked = false;
           state.handoff = { reason: effect.reason, priority: effect.priority, at: deps.now().toISOString() };
+          tickets.push({ kind: 'handoff', reason: effect.reason, priority: effect.priority });
           deps.observer?.handoff?.({ conversationId: conversationIdOf(state.ref), ref: state.ref, reason: effect.reason, priority: effect.priority, customerName: state.customer.displayName });
+          break;
+        case 'followUp':
+          tickets.push({ kind: 'follow_up', reason: effect.reason, priority: effect.reason === 'follow_up' ? 'normal' : 'high', dueAt: effect.dueAt, note: effect.note });
           break;
         case 'setTimer': case 'cancelTimer': timers.push(effect); break;
         case 'record': deps.observer?.recorded?.(effect.event, effect.detail); break;
         case 'action': throw new Error('the runtime performs actions; none may reach the pipeline');
+        default: assertNever(effect);
       }
     }
-    return { replies, timers };
+    return { replies, timers, tickets };
+  }
+
+  /**
+   * Opens the turn's tickets before its commit ("intent first"): a turn that then fails to commit
+   * leaves at most a ticket that its retry opens again under the same id, never a lost promise.
+   */
+  async function openTickets(state: ConversationState, asks: TicketAsk[], turnId: string, recent: TranscriptEntry[]): Promise<void> {
+    if (!deps.tickets || asks.length === 0) return;
+    const conversationId = conversationIdOf(state.ref);
+    const last = state.dialog.frame ?? state.dialog.last;
+    for (const [i, ask] of asks.entries()) {
+      await deps.tickets.open({
+        id: `${conversationId}|${turnId}|${i}`,
+        conversationId,
+        ref: state.ref,
+        customerName: state.customer.displayName ?? null,
+        ...ask,
+        context: {
+          intent: state.dialog.intent,
+          flow: last?.flow ?? null,
+          step: last?.step ?? null,
+          slots: state.dialog.frame ? { ...state.dialog.frame.slots, ...state.dialog.frame.data } : {},
+          lastMessages: recent.slice(-10),
+          lang: state.dialog.lang,
+        },
+      });
+    }
   }
 
   /** Timer changes: a new timer is set before the commit (a stale one is ignored when it fires), cancels after. */
@@ -172,6 +240,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const at = deps.now();
     let replies: Outbound[];
     let timers: Effect[] = [];
+    let tickets: TicketAsk[] = [];
     let outcome: string;
     if (state.mode === 'human') {
       if (/\p{L}/u.test(inbound.text)) state.dialog.lang = u.lang;
@@ -182,7 +251,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const event: EngineEvent = { type: 'message', text: inbound.text, understanding: u, at: at.getTime() };
       const output = await runTurn(lib, state.dialog, event, actionContext(state), { actionTimeoutMs });
       state.dialog = output.state;
-      ({ replies, timers } = applyEffects(state, output.effects));
+      ({ replies, timers, tickets } = applyEffects(state, output.effects));
       outcome = output.outcome;
     }
     state.updatedAt = at.toISOString();
@@ -191,6 +260,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...replies.map((r, i): TranscriptEntry => ({ from: 'bot', text: outboundText(r), at: at.toISOString(), messageId: `${inbound.id}:${i}` })),
     ];
     await setTimers(id, timers);
+    if (tickets.length > 0) {
+      const earlier = await deps.store.conversations.transcript(id, 10);
+      await openTickets(state, tickets, inbound.id, [...earlier, ...lines]);
+    }
     await deps.store.conversations.commit({
       conversationId: id,
       expectedVersion: version,
@@ -259,10 +332,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const at = deps.now();
         const output = await runTurn(lib, state.dialog, { type: 'timer', name: 'silence', at: at.getTime(), due: timer.at }, actionContext(state), { actionTimeoutMs });
         state.dialog = output.state;
-        const { replies, timers } = applyEffects(state, output.effects);
-        if (replies.length === 0 && timers.length === 0) return;
+        const { replies, timers, tickets } = applyEffects(state, output.effects);
+        if (replies.length === 0 && timers.length === 0 && tickets.length === 0) return;
         const itemId = `timer:${timer.name}:${timer.at}`;
         await setTimers(timer.conversationId, timers);
+        await openTickets(state, tickets, itemId, await deps.store.conversations.transcript(timer.conversationId, 10));
         await deps.store.conversations.commit({
           conversationId: timer.conversationId,
           expectedVersion: loaded.version,

@@ -40,7 +40,7 @@ export function targetsOf(step: Step): string[] {
     case 'action': targets.push(step.onError); break;
     case 'branch': targets.push(...step.cases.map((c) => c.next), step.else); break;
     case 'confirm': targets.push(step.yes, step.no); break;
-    case 'say': case 'handoff': case 'end': break;
+    case 'say': case 'handoff': case 'followUp': case 'end': break;
   }
   return targets.filter((t): t is string => t !== undefined);
 }
@@ -53,7 +53,7 @@ export function textsOf(content: LibraryContent): { where: string; text: Text }[
     texts.push({ where: `flows/${flow.id} title`, text: flow.title });
     for (const step of flow.steps) {
       const at = `flows/${flow.id} step ${step.id}`;
-      for (const key of ['text', 'prompt', 'reprompt'] as const) {
+      for (const key of ['text', 'prompt', 'reprompt', 'note'] as const) {
         const value = (step as Partial<Record<typeof key, Text>>)[key];
         if (value) texts.push({ where: `${at} ${key}`, text: value });
       }

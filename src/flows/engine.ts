@@ -58,6 +58,8 @@ export type Effect =
   | { kind: 'reply'; message: Outbound }
   | { kind: 'action'; name: string; vars: Vars }
   | { kind: 'handoff'; reason: HandoffReason; priority: Priority }
+  /** A promise to keep later: a ticket due at `dueAt` (ms); the conversation stays with the bot. */
+  | { kind: 'followUp'; reason: 'follow_up' | 'system_down' | 'complaint'; dueAt: number; note: string }
   | { kind: 'setTimer'; name: 'silence'; at: number }
   | { kind: 'cancelTimer'; name: 'silence' }
   | { kind: 'record'; event: RecordedEvent; detail?: string };
@@ -149,10 +151,19 @@ class Turn {
       return this.go(frame, this.nextOf(frame, current));
     }
     this.reply({ kind: 'text', text: this.t(result.text) });
-    // A result that names a handoff (the shop is down) goes to a person whatever the flow says;
-    // a refusal by the shop's rules follows the flow's onError.
+    if (result.handoff === 'system_down') {
+      // The handbooks: note the question, apologise, promise to handle it when the system is
+      // back, and keep the promise: a follow-up ticket holds it; the customer stays with the bot.
+      const flow = this.flow(frame.flow).flow;
+      const dueAt = this.now + this.lib.content.policy.followUpHours * 3_600_000;
+      this.effects.push({ kind: 'followUp', reason: 'system_down', dueAt, note: `${flow.title.zh} (${flow.id}/${frame.step}): ${JSON.stringify(frame.slots)}` });
+      this.s.frame = null;
+      this.outcome = 'complete';
+      return this.resumeSuspendedOr(() => this.say('anythingElse'));
+    }
+    // A refusal by the shop's rules follows the flow's onError; without one, a person takes over.
     if (current.onError && !result.handoff) return this.go(frame, current.onError);
-    this.handoff(result.handoff ?? 'action_failed', result.handoff === 'system_down' ? 'high' : 'normal', 'handoffQueued');
+    this.handoff(result.handoff ?? 'action_failed', 'normal', 'handoffQueued');
   }
 
   onSilence(due: number): void {
@@ -365,6 +376,14 @@ class Turn {
         case 'handoff':
           if (current.text) this.reply({ kind: 'text', text: this.render(current.text, this.vars(frame)) });
           return this.handoff(current.reason, current.priority, current.text ? undefined : 'handoff');
+        case 'followUp': {
+          const vars = this.vars(frame);
+          const dueAt = this.now + (current.withinHours ?? this.lib.content.policy.followUpHours) * 3_600_000;
+          this.effects.push({ kind: 'followUp', reason: current.reason, dueAt, note: this.render(current.note, vars) });
+          if (current.text) this.reply({ kind: 'text', text: this.render(current.text, { ...vars, dueAt: formatDue(dueAt, this.s.lang) }) });
+          stepId = this.nextOf(frame, current);
+          break;
+        }
         case 'end':
           return this.endFlow(frame, current);
         default: {
@@ -485,6 +504,14 @@ export function renderTemplate(template: string, vars: Vars): string {
     return value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
   });
   return filled === template ? filled : filled.replace(/ {2,}/g, ' ').replace(/ +([,.!?;:])/g, '$1').trim();
+}
+
+/** A due time as a customer reads it, in the shop's time zone (Asia/Shanghai): "11月22日 18:00". */
+export function formatDue(at: number, lang: Lang, timeZone = 'Asia/Shanghai'): string {
+  const d = new Date(at);
+  return lang === 'zh'
+    ? new Intl.DateTimeFormat('zh-CN', { timeZone, month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }).format(d)
+    : new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false }).format(d);
 }
 
 /** The option a customer picked: by its value, its label in either language, its number, or a synonym. */

@@ -86,6 +86,18 @@ export const Step = z.discriminatedUnion('type', [
   }).strict(),
   z.object({
     ...stepBase,
+    type: z.literal('followUp'),
+    /** A promise kept as a ticket with a due time, not a log line (the handbooks' "answer within 8 hours"). */
+    reason: z.enum(['follow_up', 'system_down', 'complaint']).default('follow_up'),
+    /** Hours until the promise is due; the policy's followUpHours when absent. */
+    withinHours: z.number().positive().max(24 * 30).optional(),
+    /** What was promised, for the person who keeps the promise; {{slot}} placeholders allowed. */
+    note: Text,
+    /** Said to the customer (when we will answer); {{dueAt}} is the due time in the shop's words. */
+    text: Text.optional(),
+  }).strict(),
+  z.object({
+    ...stepBase,
     type: z.literal('end'),
     text: Text.optional(),
     /** Ask "请问还有其他问题吗?" before closing (the handbooks' rule); on by default. */
