@@ -1,4 +1,5 @@
 /** In-process store for the zero-setup demo and logic tests, with the Redis store's semantics (one contract suite checks both). */
+import { createMemoryDocuments } from './memory-documents.ts';
 import { randomUUID } from 'node:crypto';
 import { StoreUnavailable, VersionConflict } from './types.ts';
 import type {
@@ -134,6 +135,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
 
   return {
     kind: 'memory',
+    docs: createMemoryDocuments(open),
 
     conversations: {
       async load(conversationId) {

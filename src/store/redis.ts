@@ -2,6 +2,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createClient, ErrorReply } from 'redis';
 import { StoreUnavailable, VersionConflict } from './types.ts';
+import { createRedisDocuments } from './redis-documents.ts';
 import type {
   ConversationStore,
   DueTimer,
@@ -812,6 +813,12 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
     }
   }
 
+  const docs = createRedisDocuments({
+    prefix,
+    guarded,
+    eval: (source, keys, args) => client.eval(source, { keys, arguments: args }),
+  });
+
   return {
     kind: 'redis',
     conversations,
@@ -819,6 +826,7 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
     timers,
     locks,
     bus,
+    docs,
 
     async ping() {
       try {

@@ -135,7 +135,29 @@ export interface EventBus {
   subscribe(topic: string, handler: (payload: JsonObject) => void): Promise<() => Promise<void>>;
 }
 
-/** Small shared key-value records (staff accounts, library versions, counters) come in later parts. */
+/** A stored document with its version (1 after the first put). */
+export interface StoredDoc {
+  id: string;
+  version: number;
+  doc: JsonObject;
+}
+
+/**
+ * Small shared records with optimistic versions: staff accounts, tickets, shift rosters, FAQ
+ * suggestions. A collection's documents share one hash slot, so a collection is meant for
+ * thousands of records, not millions.
+ */
+export interface DocumentStore {
+  get(collection: string, id: string): Promise<StoredDoc | null>;
+  /**
+   * Writes `doc` if the stored version is `expectedVersion` (0: only if it does not exist yet)
+   * and returns the new version; throws VersionConflict otherwise, writing nothing.
+   */
+  put(collection: string, id: string, doc: JsonObject, expectedVersion: number): Promise<number>;
+  list(collection: string): Promise<StoredDoc[]>;
+  delete(collection: string, id: string): Promise<void>;
+}
+
 export interface Store {
   /** 'memory' or 'redis', for the start-up log. */
   readonly kind: 'memory' | 'redis';
@@ -144,6 +166,7 @@ export interface Store {
   timers: TimerStore;
   locks: LockStore;
   bus: EventBus;
+  docs: DocumentStore;
   /** Answers when the store can be reached (for /healthz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
