@@ -12,6 +12,11 @@ import { compileLibrary, type CompiledLibrary } from './flows/compile.ts';
 import { parseLibrary, readLibraryDir } from './flows/loader.ts';
 import { shopActions, shopGuards } from './flows/shop-actions.ts';
 import { createApp } from './server/app.ts';
+import { createAuth, type Auth } from './server/auth.ts';
+import { staffRoutes } from './server/staff-routes.ts';
+import { handoverRoutes } from './server/handover-routes.ts';
+import { createHandoverDesk, HANDOVER_TOPIC, type HandoverDesk } from './handover/desk.ts';
+import { loadHandoverConfig } from './handover/config.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { createMemoryStore } from './store/memory.ts';
 import { createRedisStore } from './store/redis.ts';
@@ -29,6 +34,8 @@ export interface Bot {
   metrics: Metrics;
   library: () => CompiledLibrary;
   app: ReturnType<typeof createApp>;
+  desk: HandoverDesk;
+  auth: Auth;
   /** Starts the HTTP server and the outbox deliverer; resolves with the server once it listens. */
   listen(port?: number): Promise<Server>;
   close(): Promise<void>;
@@ -67,13 +74,36 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
   const libraryDir = config.LIBRARY_DIR ?? DEFAULT_LIBRARY_DIR;
   const compiled = await loadLibrary(libraryDir);
   const library = (): CompiledLibrary => compiled;
+  const handoverConfig = loadHandoverConfig(await readLibraryDir(libraryDir), compiled.content.forbidden);
   const metrics = createMetrics();
+  const auth = createAuth(store.docs, now);
+  const desk = createHandoverDesk({
+    docs: store.docs,
+    bus: store.bus,
+    config: () => handoverConfig,
+    timeZone: config.TZ_SHOP,
+    now,
+    forbidden: () => library().content.forbidden,
+    conversations: () => ({
+      sendAgentReply: (ref, text, by) => pipeline.sendLater(ref, { kind: 'text', text }, 'agent', by),
+      giveBack: (conversationId, how, ticketId) => pipeline.giveBack(conversationId, how, ticketId),
+    }),
+  });
 
   const pipeline = createPipeline({
     store, library, shop, now, log,
     understand: (text, lib) => understand(text, { classifier: lib.classifier }),
     inlineChannels: new Set(['web']),
-    observer: metrics.observer,
+    observer: {
+      ...metrics.observer,
+      // A customer writing while a person has the conversation: the agent console shows it live.
+      customerMessageInHumanMode: ({ conversationId, text }) => {
+        void store.bus.publish(HANDOVER_TOPIC, { type: 'message', conversationId, message: { from: 'customer', text, at: now().toISOString() } }).catch(() => undefined);
+      },
+    },
+    tickets: desk,
+    handoverTexts: () => handoverConfig.texts,
+    onSatisfaction: (ticketId, score) => desk.satisfaction(ticketId, score),
     // Called only after start, when `delivery` below exists.
     onQueued: () => delivery.kick(),
   });
@@ -82,7 +112,19 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
     await store.bus.publish(webTopic(ref.chatId), { ...toWebReply(message, message.from) });
   };
   const delivery = createDelivery({ store, pipeline, senders: { web: webSender }, log, onDelivered: metrics.delivered, now: () => now().getTime() });
-  const app = createApp({ pipeline, store, shop, metrics, log, now });
+  const app = createApp({
+    pipeline, store, shop, metrics, log, now,
+    apiRouters: [
+      staffRoutes(auth, { secureCookies: false }),
+      handoverRoutes({ auth, desk, store, shop, config: () => handoverConfig }),
+    ],
+  });
+  const firstManager = await auth.ensureFirstManager({ username: config.ADMIN_USER, password: config.ADMIN_PASSWORD });
+  if (firstManager.created) {
+    log.info({ manager: firstManager.username }, firstManager.password
+      ? `first manager account created: ${firstManager.username} / ${firstManager.password} (demo; set ADMIN_USER and ADMIN_PASSWORD to choose)`
+      : `first manager account created: ${firstManager.username}`);
+  }
 
   log.info({
     store: store.kind === 'memory' ? 'memory (demo: conversations are lost on restart; set REDIS_URL for Redis)' : 'redis',
@@ -97,10 +139,13 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
   }, 'bot ready');
 
   let server: Server | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
   return {
-    config, store, shop, pipeline, delivery, metrics, library, app,
+    config, store, shop, pipeline, delivery, metrics, library, app, desk, auth,
     listen(port = config.PORT) {
       delivery.start();
+      // Overdue tickets rise and tickets of an ended shift roll over; any process may do it.
+      sweeper = setInterval(() => { void desk.sweep().catch((error: unknown) => log.warn({ err: String(error) }, 'handover sweep failed')); }, 10_000);
       return new Promise((resolve, reject) => {
         const s = app.listen(port, '0.0.0.0', () => resolve(s));
         s.once('error', reject);
@@ -108,6 +153,7 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
       });
     },
     async close() {
+      clearInterval(sweeper);
       await delivery.stop();
       if (server) {
         server.closeAllConnections();

@@ -62,7 +62,8 @@ export interface TicketRequest {
 
 /** Opens tickets in the shift-handover table (src/handover implements it). Idempotent by request id. */
 export interface TicketDesk {
-  open(request: TicketRequest): Promise<void>;
+  /** Opens the ticket; `notice` is what the customer should be told (when a person will answer). */
+  open(request: TicketRequest): Promise<{ notice?: Text }>;
 }
 
 export interface PipelineDeps {
@@ -78,6 +79,10 @@ export interface PipelineDeps {
   observer?: PipelineObserver;
   /** Where handoffs and promised follow-ups become tickets; without one they are only counted. */
   tickets?: TicketDesk;
+  /** The texts of the 回访 question and its thanks (from the library's handover part). */
+  handoverTexts?: () => { satisfactionAsk: Text; satisfactionThanks: Text };
+  /** The customer's 回访 answer to the ticket it was asked for. */
+  onSatisfaction?: (ticketId: string, score: number) => Promise<void>;
   /** Called after a commit queued outbox items, so delivery starts at once. */
   onQueued?: () => void;
   actionTimeoutMs?: number;
@@ -99,6 +104,26 @@ export interface Pipeline {
   fireTimer(timer: DueTimer): Promise<void>;
   /** Sends a message later, outside a turn of the customer's (an agent's reply, a push). */
   sendLater(ref: ConversationRef, message: Outbound, from: 'bot' | 'agent', by?: string): Promise<void>;
+  /**
+   * A person gives the conversation back: `resume` goes on with the flow where it was;
+   * `satisfaction` asks the 回访 question for the ticket, and the bot answers from then on.
+   */
+  giveBack(conversationId: string, how: 'resume' | 'satisfaction', ticketId: string): Promise<void>;
+}
+
+/** A 回访 answer as a score 1–5: a digit, or words (非常满意 … 很不满意, good/bad). Null when it is not one. */
+export function satisfactionScore(text: string): number | null {
+  const t = text.trim().toLowerCase().replace(/[。.!！~～\s]+$/u, '');
+  const digit = /^([1-5])(\s*分)?$/.exec(t);
+  if (digit) return Number(digit[1]);
+  const words: [RegExp, number][] = [
+    [/^(非常满意|很满意|超级满意|五星|excellent|very satisfied)$/, 5],
+    [/^(满意|挺好|不错|好评|good|satisfied)$/, 4],
+    [/^(一般|还行|还可以|ok|okay|average)$/, 3],
+    [/^(不满意|不太满意|差|差评|bad|dissatisfied)$/, 2],
+    [/^(很不满意|非常不满意|太差|很差|terrible|very dissatisfied)$/, 1],
+  ];
+  return words.find(([re]) => re.test(t))?.[1] ?? null;
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
@@ -181,12 +206,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
    * Opens the turn's tickets before its commit ("intent first"): a turn that then fails to commit
    * leaves at most a ticket that its retry opens again under the same id, never a lost promise.
    */
-  async function openTickets(state: ConversationState, asks: TicketAsk[], turnId: string, recent: TranscriptEntry[]): Promise<void> {
-    if (!deps.tickets || asks.length === 0) return;
+  async function openTickets(state: ConversationState, asks: TicketAsk[], turnId: string, recent: TranscriptEntry[]): Promise<Outbound[]> {
+    if (!deps.tickets || asks.length === 0) return [];
     const conversationId = conversationIdOf(state.ref);
     const last = state.dialog.frame ?? state.dialog.last;
+    const notices: Outbound[] = [];
     for (const [i, ask] of asks.entries()) {
-      await deps.tickets.open({
+      const opened = await deps.tickets.open({
         id: `${conversationId}|${turnId}|${i}`,
         conversationId,
         ref: state.ref,
@@ -201,7 +227,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           lang: state.dialog.lang,
         },
       });
+      if (opened.notice) notices.push({ kind: 'text', text: opened.notice[state.dialog.lang] });
     }
+    return notices;
   }
 
   /** Timer changes: a new timer is set before the commit (a stale one is ignored when it fires), cancels after. */
@@ -242,7 +270,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     let timers: Effect[] = [];
     let tickets: TicketAsk[] = [];
     let outcome: string;
-    if (state.mode === 'human') {
+    const rating = state.satisfaction ? satisfactionScore(inbound.text) : null;
+    const ratedTicket = state.satisfaction?.ticketId;
+    // The 回访 question is asked once: whatever the answer, the next message is a new topic.
+    state.satisfaction = null;
+    if (rating !== null && ratedTicket) {
+      await deps.onSatisfaction?.(ratedTicket, rating);
+      const thanks = deps.handoverTexts?.().satisfactionThanks;
+      replies = thanks ? [{ kind: 'text', text: thanks[state.dialog.lang] }] : [];
+      outcome = 'rated';
+    } else if (state.mode === 'human') {
       if (/\p{L}/u.test(inbound.text)) state.dialog.lang = u.lang;
       replies = humanModeTurn(lib, state, u);
       outcome = state.mode === 'human' ? 'withPerson' : 'complete';
@@ -255,15 +292,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       outcome = output.outcome;
     }
     state.updatedAt = at.toISOString();
+    const customerLine: TranscriptEntry = { from: 'customer', text: inbound.text, at: inbound.at, messageId: inbound.id, ...(inbound.imageUrl ? { imageUrl: inbound.imageUrl } : {}) };
+    if (tickets.length > 0) {
+      const earlier = await deps.store.conversations.transcript(id, 10);
+      replies.push(...await openTickets(state, tickets, inbound.id, [...earlier, customerLine]));
+    }
     const lines: TranscriptEntry[] = [
-      { from: 'customer', text: inbound.text, at: inbound.at, messageId: inbound.id, ...(inbound.imageUrl ? { imageUrl: inbound.imageUrl } : {}) },
+      customerLine,
       ...replies.map((r, i): TranscriptEntry => ({ from: 'bot', text: outboundText(r), at: at.toISOString(), messageId: `${inbound.id}:${i}` })),
     ];
     await setTimers(id, timers);
-    if (tickets.length > 0) {
-      const earlier = await deps.store.conversations.transcript(id, 10);
-      await openTickets(state, tickets, inbound.id, [...earlier, ...lines]);
-    }
     await deps.store.conversations.commit({
       conversationId: id,
       expectedVersion: version,
@@ -336,7 +374,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         if (replies.length === 0 && timers.length === 0 && tickets.length === 0) return;
         const itemId = `timer:${timer.name}:${timer.at}`;
         await setTimers(timer.conversationId, timers);
-        await openTickets(state, tickets, itemId, await deps.store.conversations.transcript(timer.conversationId, 10));
+        replies.push(...await openTickets(state, tickets, itemId, await deps.store.conversations.transcript(timer.conversationId, 10)));
         await deps.store.conversations.commit({
           conversationId: timer.conversationId,
           expectedVersion: loaded.version,
@@ -345,6 +383,50 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           outbox: toOutbox(itemId, state.ref, replies, at.toISOString()),
         });
         await cancelTimers(timer.conversationId, timers);
+        if (replies.length > 0) deps.onQueued?.();
+      });
+    },
+
+    async giveBack(conversationId, how, ticketId) {
+      await withConversation(conversationId, async () => {
+        const loaded = await deps.store.conversations.load(conversationId);
+        const state = loaded ? parseConversation(loaded.state) : null;
+        if (!loaded || !state) return;
+        const lib = deps.library();
+        const at = deps.now();
+        const wasWithPerson = state.mode === 'human';
+        state.mode = 'bot';
+        state.handoff = null;
+        state.humanAcked = false;
+        let replies: Outbound[] = [];
+        let timers: Effect[] = [];
+        if (how === 'resume') {
+          if (wasWithPerson) {
+            const output = await runTurn(lib, state.dialog, { type: 'resume', at: at.getTime() }, actionContext(state), { actionTimeoutMs });
+            state.dialog = output.state;
+            ({ replies, timers } = applyEffects(state, output.effects));
+          }
+        } else {
+          // The case is closed: what the bot was doing before the person took over is over too.
+          if (wasWithPerson) { state.dialog.frame = null; state.dialog.suspended = []; }
+          const ask = deps.handoverTexts?.().satisfactionAsk;
+          if (ask) {
+            const lang = state.dialog.lang;
+            replies = [{ kind: 'quickReplies', text: ask[lang], options: [5, 4, 3, 2, 1].map((n) => ({ label: lang === 'zh' ? `${n}分` : String(n), value: String(n) })) }];
+            state.satisfaction = { ticketId };
+          }
+        }
+        state.updatedAt = at.toISOString();
+        const itemId = `giveback:${ticketId}:${how}`;
+        await setTimers(conversationId, timers);
+        await deps.store.conversations.commit({
+          conversationId,
+          expectedVersion: loaded.version,
+          state: state as unknown as Record<string, unknown>,
+          transcript: replies.map((r, i) => ({ from: 'bot', text: outboundText(r), at: at.toISOString(), messageId: `${itemId}:${i}` })),
+          outbox: toOutbox(itemId, state.ref, replies, at.toISOString()),
+        });
+        await cancelTimers(conversationId, timers);
         if (replies.length > 0) deps.onQueued?.();
       });
     },

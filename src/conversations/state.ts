@@ -23,6 +23,8 @@ export interface ConversationState {
   handoff: { reason: HandoffReason; priority: Priority; at: string } | null;
   /** Whether the customer was told once, in human mode, that a person is coming. */
   humanAcked: boolean;
+  /** The ticket whose 回访 question was just asked; the next message may be its score. */
+  satisfaction?: { ticketId: string } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -47,6 +49,7 @@ const StateSchema = z.object({
   customer: z.object({ displayName: z.string().optional(), shopCustomerId: z.string().nullable() }),
   handoff: z.object({ reason: HandoffReason, priority: Priority, at: z.string() }).nullable(),
   humanAcked: z.boolean(),
+  satisfaction: z.object({ ticketId: z.string() }).nullable().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -1,5 +1,5 @@
 /** The express app: health, metrics, the web chat API and page. Later parts mount the consoles' APIs here. */
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { fileURLToPath } from 'node:url';
 import type { Pipeline } from '../conversations/pipeline.ts';
 import type { Shop } from '../commerce/shop.ts';
@@ -17,6 +17,8 @@ export interface AppDeps {
   metrics: Metrics;
   log: { error(obj: object, msg?: string): void };
   now: () => Date;
+  /** More API routers mounted under /api (staff, handover, library...). */
+  apiRouters?: Router[];
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -45,6 +47,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use('/api/webchat', webchatRoutes({ pipeline: deps.pipeline, store: deps.store, now: deps.now }));
+  for (const router of deps.apiRouters ?? []) app.use('/api', router);
   app.use('/api', notFound);
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: 0 }));
   app.use(notFound);
