@@ -225,3 +225,25 @@ describe('handover API: memory store', () => {
 describeRedis('handover API: redis store', (server) => {
   handoverContract(async (now) => startTestBot({ now, env: { ADMIN_USER: 'admin', ADMIN_PASSWORD: 'admin-pass-123' }, store: await createRedisStore(server().url, { keyPrefix: uniqueKeyPrefix('handover') }) }));
 });
+
+describe('outside staffed hours and promises', () => {
+  it('tells the customer when a person will answer when no shift is staffed now', async () => {
+    const { cp, readFile, writeFile, mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { DEFAULT_LIBRARY_DIR } = await import('../src/bot.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'library-'));
+    await cp(DEFAULT_LIBRARY_DIR, dir, { recursive: true });
+    // Shanghai 09:00–21:00 staffed; the clock says 02:00 there, so the night shift is unstaffed.
+    const yaml = (await readFile(join(dir, 'handover.yaml'), 'utf8')).replace(/(id: night[\s\S]*?staffed: )true/, '$1false');
+    await writeFile(join(dir, 'handover.yaml'), yaml);
+    const t = await startTestBot({ now: () => new Date('2026-11-23T02:00:00+08:00'), env: { LIBRARY_DIR: dir, ADMIN_USER: 'admin', ADMIN_PASSWORD: 'admin-pass-123' } });
+    try {
+      await talk(t.url).user('转人工').expectReply(/人工客服/).expectReply(/非工作时间.*11月23日 09:00/);
+      const [ticket] = await t.bot.desk.list({ status: ['open'] });
+      expect(ticket).toMatchObject({ shift: 'day', dueAt: '2026-11-23T01:05:00.000Z' });
+    } finally {
+      await t.close();
+    }
+  });
+});

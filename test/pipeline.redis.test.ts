@@ -27,6 +27,11 @@ async function watchedShop(): Promise<{ shop: Shop; maxAtOnce: () => number }> {
   return { shop, maxAtOnce: () => max };
 }
 
+async function send(bot: TestBot, sessionId: string, text: string, messageId = randomUUID()): Promise<{ replies: { text: string }[]; duplicate?: boolean }> {
+  const res = await fetch(`${bot.url}/api/webchat/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionId, text, messageId }) });
+  return await res.json() as { replies: { text: string }[]; duplicate?: boolean };
+}
+
 describeRedis('pipeline across processes (real redis-server)', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let a: TestBot;
@@ -43,10 +48,6 @@ describeRedis('pipeline across processes (real redis-server)', () => {
   });
   afterAll(async () => { await a?.close(); await b?.close(); await redis?.stop(); });
 
-  async function send(bot: TestBot, sessionId: string, text: string, messageId = randomUUID()): Promise<{ replies: { text: string }[]; duplicate?: boolean }> {
-    const res = await fetch(`${bot.url}/api/webchat/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionId, text, messageId }) });
-    return await res.json() as { replies: { text: string }[]; duplicate?: boolean };
-  }
 
   it('never runs two turns of one conversation at once, and loses none', async () => {
     const sessionId = `s-${randomUUID()}`;
@@ -82,5 +83,30 @@ describeRedis('pipeline across processes (real redis-server)', () => {
     expect((await send(a, sessionId, '查订单')).replies[0]?.text).toMatch(/订单号/);
     expect((await send(b, sessionId, 'E20261029001')).replies[0]?.text).toMatch(/后4位/);
     expect((await send(a, sessionId, '5432')).replies[0]?.text).toMatch(/E20261029001/);
+  });
+});
+
+describeRedis('tickets across processes (real redis-server)', (server) => {
+  it('two agents in two processes claim one ticket at once: one claim wins', async () => {
+    const keyPrefix = `claim${randomUUID().slice(0, 8)}:`;
+    const env = { ADMIN_USER: 'admin', ADMIN_PASSWORD: 'admin-pass-123' };
+    const a = await startTestBot({ env, store: await createRedisStore(server().url, { keyPrefix }) });
+    const b = await startTestBot({ env, store: await createRedisStore(server().url, { keyPrefix }) });
+    try {
+      const post = async (base: string, path: string, body: unknown, token?: string) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+      const login = async (base: string, username: string, password: string) => ((await (await post(base, '/api/auth/login', { username, password })).json()) as { token: string }).token;
+      const admin = await login(a.url, 'admin', 'admin-pass-123');
+      for (const username of ['wang', 'zhao']) await post(a.url, '/api/staff', { username, password: `${username}-pass-123`, role: 'agent' }, admin);
+      // Each agent logs in to a different process: the session secret is shared through Redis.
+      const wang = await login(a.url, 'wang', 'wang-pass-123');
+      const zhao = await login(b.url, 'zhao', 'zhao-pass-123');
+      await send(a, `s-${randomUUID()}`, '转人工');
+      const [ticket] = await b.bot.desk.list({ status: ['open'] });
+      const results = await Promise.all([post(a.url, `/api/handover/tickets/${ticket!.id}/claim`, {}, wang), post(b.url, `/api/handover/tickets/${ticket!.id}/claim`, {}, zhao)]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });

@@ -84,3 +84,18 @@ describe('silence', () => {
     expect(texts.some((x) => /请问还在吗/.test(x))).toBe(false);
   });
 });
+
+describe('the shop down', () => {
+  it('apologises, promises, and keeps the promise as a follow-up ticket holding the question; the bot keeps the conversation', async () => {
+    const { ShopError } = await import('../src/commerce/shop.ts');
+    const inner = createDemoShop(await loadShopData(DEMO_SHOP_PATH));
+    const down = Object.assign(Object.create(inner) as Shop, { currency: inner.currency, order: async () => { throw new ShopError('unavailable', 'timeout'); } });
+    t = await startTestBot({ shopOverride: down });
+    const chat = talk(t.url);
+    await chat.user('帮我查一下订单E20261029001').expectReply(/系统正忙.*记下/).expectReply(/其他问题/);
+    const [ticket] = await t.bot.desk.list({ status: ['open'] });
+    expect(ticket).toMatchObject({ kind: 'follow_up', reason: 'system_down', priority: 'high', conversationId: `web:${chat.sessionId}` });
+    expect(ticket!.summary).toMatch(/E20261029001/);
+    await chat.user('在吗').expectReply(/您好/);
+  });
+});
