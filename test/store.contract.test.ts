@@ -30,11 +30,11 @@ function line(from: TranscriptEntry['from'], text: string, extra: Partial<Transc
   return { from, text, at: '2025-03-01T08:00:00.000Z', ...extra };
 }
 
-function item(conversationId: string, id: string): OutboxItem {
+function item(conversationId: string, id: string, channel = 'telegram'): OutboxItem {
   return {
     id,
     conversationId,
-    ref: { channel: 'telegram', chatId: '42', userId: '7' },
+    ref: { channel, chatId: '42', userId: '7' },
     message: { kind: 'text', text: `reply ${id}`, nested: { list: [1, 2.5, '三'] } },
     at: '2025-03-01T08:00:01.000Z',
     attempts: 0,
@@ -268,6 +268,72 @@ function storeContract(name: string, makeStore: () => Promise<StoreFixture>): vo
         await store.outbox.ack('c1', 'nope');
         await store.outbox.retry('c1', 'nope', fx.now() + 10_000);
         expect(ids(await store.outbox.lease(fx.now(), 10, 1000))).toEqual(['a']);
+      });
+
+      it('leases only the channels asked for, leaving the others due', async () => {
+        await store.outbox.enqueue([item('wechat:w1', 'w', 'wechat')]);
+        await store.conversations.commit(turn('telegram:t1', 0, { outbox: [item('telegram:t1', 't', 'telegram')] }));
+        const t = fx.now();
+        expect(ids(await store.outbox.lease(t, 10, 60_000, ['telegram']))).toEqual(['t']);
+        expect(await store.outbox.lease(t, 10, 60_000, ['web'])).toEqual([]);
+        expect(await store.outbox.lease(t, 10, 60_000, [])).toEqual([]);
+        // The process that can send WeChat finds its item due at once, not held by the lease above.
+        expect(ids(await store.outbox.lease(t, 10, 60_000, ['wechat', 'web']))).toEqual(['w']);
+        expect(await store.outbox.lease(t, 10, 60_000)).toEqual([]);
+        expect(ids(await store.outbox.lease(t + 60_000, 10, 60_000)).sort()).toEqual(['t', 'w']);
+      });
+
+      it('keeps a retried item on its channel', async () => {
+        await store.outbox.enqueue([item('wechat:w1', 'a', 'wechat')]);
+        const t = fx.now();
+        await store.outbox.lease(t, 10, 1000, ['wechat']);
+        await store.outbox.retry('wechat:w1', 'a', t + 5000);
+        expect(await store.outbox.lease(t + 5000, 10, 1000, ['telegram'])).toEqual([]);
+        expect(await store.outbox.lease(t + 5000, 10, 1000, ['wechat'])).toEqual([{ ...item('wechat:w1', 'a', 'wechat'), attempts: 1 }]);
+      });
+
+      it('refuses items of one conversation on several channels, writing nothing', async () => {
+        await expect(store.outbox.enqueue([item('c1', 'a', 'wechat'), item('c1', 'b', 'telegram')])).rejects.toBeInstanceOf(RangeError);
+        await expect(
+          store.conversations.commit(turn('c1', 0, { outbox: [item('c1', 'a', 'wechat'), item('c1', 'b', 'web')] })),
+        ).rejects.toBeInstanceOf(RangeError);
+        await expect(store.outbox.enqueue([item('c1', 'a', 'we{chat}')])).rejects.toBeInstanceOf(RangeError);
+        expect(await store.conversations.load('c1')).toBeNull();
+        expect(await store.outbox.pending('c1')).toEqual([]);
+      });
+
+      it('records a delivery in one step: the item leaves the queue, enters the log, and is never queued again', async () => {
+        await store.outbox.enqueue([item('c1', 'a'), item('c1', 'b')]);
+        const t = fx.now();
+        expect(ids(await store.outbox.lease(t, 1, 60_000))).toEqual(['a']);
+        expect(await store.outbox.delivered('c1', 'a', t + 5)).toBe(true);
+        expect(await store.outbox.delivered('c1', 'a', t + 6)).toBe(false);
+        expect(ids(await store.outbox.pending('c1'))).toEqual(['b']);
+        const { message, at } = item('c1', 'a');
+        expect(await store.outbox.deliveries('c1')).toEqual([{ itemId: 'a', deliveredAt: t + 5, at, message }]);
+        // The last delivery of a lease frees the rest at once, as an ack does.
+        expect(ids(await store.outbox.lease(fx.now(), 10, 60_000))).toEqual(['b']);
+        // Delivered ids are not queued again, by enqueue or by a commit.
+        await store.outbox.enqueue([item('c1', 'a')]);
+        await store.conversations.commit(turn('c1', 0, { outbox: [item('c1', 'a'), item('c1', 'c')] }));
+        expect(ids(await store.outbox.pending('c1'))).toEqual(['b', 'c']);
+        await store.outbox.delivered('c1', 'b', t + 7);
+        await store.outbox.delivered('c1', 'c', t + 8);
+        expect(await store.outbox.pending('c1')).toEqual([]);
+        expect((await store.outbox.deliveries('c1', 2)).map((d) => d.itemId)).toEqual(['b', 'c']);
+        expect(await store.outbox.deliveries('c1', 0)).toEqual([]);
+        expect(await store.outbox.lease(t + 3_600_000, 10, 60_000)).toEqual([]);
+        expect(await store.outbox.deliveries('c2')).toEqual([]);
+      });
+
+      it('keeps the last 100 deliveries', async () => {
+        const queued = Array.from({ length: 102 }, (_, n) => item('c1', `d${n}`));
+        await store.outbox.enqueue(queued);
+        for (const [n, q] of queued.entries()) await store.outbox.delivered('c1', q.id, n);
+        const log = await store.outbox.deliveries('c1');
+        expect(log).toHaveLength(100);
+        expect(log[0]?.itemId).toBe('d2');
+        expect(log.at(-1)?.deliveredAt).toBe(101);
       });
     });
 

@@ -1,10 +1,12 @@
 /** In-process store for the zero-setup demo and logic tests, with the Redis store's semantics (one contract suite checks both). */
 import { createMemoryDocuments } from './memory-documents.ts';
+import { createMemoryReports } from './memory-reports.ts';
 import { randomUUID } from 'node:crypto';
-import { StoreUnavailable, VersionConflict } from './types.ts';
+import { outboxChannelOf, StoreUnavailable, VersionConflict } from './types.ts';
 import type {
   DueTimer,
   JsonObject,
+  OutboxDelivery,
   OutboxItem,
   Store,
   TranscriptEntry,
@@ -15,9 +17,12 @@ import type {
 const TRANSCRIPT_LIMIT = 500;
 const SEEN_LIMIT = 1000;
 const CONVERSATION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+const DELIVERY_LOG_LIMIT = 100;
 
 /** One conversation's outbox: its queue, when it is next due, and the lease that holds it. */
 interface OutboxQueue {
+  /** The channel its items go out on (see `outboxChannelOf`); leases ask per channel. */
+  channel: string;
   items: OutboxItem[];
   dueAt: number;
   /** Set by `lease`; acking `lastId` ends the lease early so later items need not wait for it. */
@@ -33,6 +38,8 @@ interface ConversationRecord {
   seen: Set<string>;
   /** Undefined when nothing is queued, like the Redis index entry of an empty list. */
   outbox: OutboxQueue | undefined;
+  /** The last deliveries, oldest first; their ids are not queued again. */
+  delivered: OutboxDelivery[];
   /** Refreshed by every write to the conversation, like the TTL of its Redis keys. */
   expiresAt: number;
 }
@@ -62,6 +69,17 @@ function copyEntry(entry: TranscriptEntry): TranscriptEntry {
 /** Redis orders equal scores by the members' bytes; UTF-16 order differs for some characters. */
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** A caller's bug, caught before anything is written: one conversation, one channel. */
+function checkOneChannel(conversationId: string, items: OutboxItem[]): void {
+  const channels = new Set(items.map(outboxChannelOf));
+  if (channels.size > 1) {
+    throw new RangeError(`outbox items of ${conversationId} go out on several channels: ${[...channels].join(', ')}`);
+  }
+  const [channel = ''] = channels;
+  // As in the Redis store, where the channel names a hash tag.
+  if (!/^[\w-]*$/.test(channel)) throw new RangeError(`outbox channel must be letters, digits, _ or -: ${channel}`);
 }
 
 function timerKey(conversationId: string, name: string): string {
@@ -105,6 +123,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
       transcript: [],
       seen: new Set<string>(),
       outbox: undefined,
+      delivered: [],
       expiresAt: 0,
     };
     record.expiresAt = now() + CONVERSATION_TTL_MS;
@@ -119,13 +138,37 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
     }
   }
 
-  /** Queues items whose id is not queued yet; a queue that was empty becomes due now. */
+  /** Queues items whose id is neither queued nor delivered yet; a queue that was empty becomes due now. */
   function queue(record: ConversationRecord, items: OutboxItem[]): void {
-    const outbox = record.outbox ?? { items: [], dueAt: now(), lease: undefined };
+    const first = items[0];
+    if (!first) return;
+    const outbox = record.outbox ?? { channel: outboxChannelOf(first), items: [], dueAt: now(), lease: undefined };
+    outbox.channel = outboxChannelOf(first);
     for (const item of items) {
-      if (!outbox.items.some((queued) => queued.id === item.id)) outbox.items.push(viaJson(item));
+      if (outbox.items.some((queued) => queued.id === item.id)) continue;
+      if (record.delivered.some((sent) => sent.itemId === item.id)) continue;
+      outbox.items.push(viaJson(item));
     }
-    record.outbox = outbox;
+    record.outbox = outbox.items.length > 0 ? outbox : undefined;
+  }
+
+  /** Removes a queued item; ends its lease early when it was the last one the lease took. */
+  function remove(record: ConversationRecord, itemId: string): OutboxItem | undefined {
+    const outbox = record.outbox;
+    if (!outbox) return undefined;
+    const index = outbox.items.findIndex((item) => item.id === itemId);
+    if (index < 0) return undefined;
+    const [removed] = outbox.items.splice(index, 1);
+    if (outbox.items.length === 0) {
+      record.outbox = undefined;
+      return removed;
+    }
+    if (outbox.lease?.lastId === itemId) {
+      // The holder delivered all it leased: the rest is due as it was before the lease.
+      if (outbox.dueAt === outbox.lease.until) outbox.dueAt = outbox.lease.dueBefore;
+      outbox.lease = undefined;
+    }
+    return removed;
   }
 
   function sweep(): void {
@@ -136,6 +179,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
   return {
     kind: 'memory',
     docs: createMemoryDocuments(open),
+    reports: createMemoryReports(open),
 
     conversations: {
       async load(conversationId) {
@@ -158,6 +202,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
             `outbox item ${foreign.id} belongs to ${foreign.conversationId}, not ${turn.conversationId}`,
           );
         }
+        checkOneChannel(turn.conversationId, turn.outbox);
         const actual = live(turn.conversationId)?.version ?? 0;
         if (actual !== turn.expectedVersion) {
           throw new VersionConflict(turn.conversationId, turn.expectedVersion, actual);
@@ -175,7 +220,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
             record.seen.delete(oldest);
           }
         }
-        if (turn.outbox.length > 0) queue(record, turn.outbox);
+        queue(record, turn.outbox);
         return { version: record.version };
       },
 
@@ -203,17 +248,21 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
           group.push(item);
           byConversation.set(item.conversationId, group);
         }
+        for (const [conversationId, group] of byConversation) checkOneChannel(conversationId, group);
         for (const [conversationId, group] of byConversation) queue(touch(conversationId), group);
       },
 
-      async lease(t, limit, leaseMs) {
+      async lease(t, limit, leaseMs, channels) {
         open();
         sweep();
         const leased: OutboxItem[] = [];
         if (limit <= 0) return leased;
+        const wanted = channels ? new Set(channels) : null;
         const due = [...conversations]
           .flatMap(([id, record]) =>
-            record.outbox && record.outbox.dueAt <= t ? [{ id, outbox: record.outbox }] : [],
+            record.outbox && record.outbox.dueAt <= t && (!wanted || wanted.has(record.outbox.channel))
+              ? [{ id, outbox: record.outbox }]
+              : [],
           )
           .sort((a, b) => a.outbox.dueAt - b.outbox.dueAt || byteOrder(a.id, b.id));
         for (const { outbox } of due) {
@@ -232,20 +281,17 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
       async ack(conversationId, itemId) {
         open();
         const record = live(conversationId);
-        const outbox = record?.outbox;
-        if (!record || !outbox) return;
-        const index = outbox.items.findIndex((item) => item.id === itemId);
-        if (index < 0) return;
-        outbox.items.splice(index, 1);
-        if (outbox.items.length === 0) {
-          record.outbox = undefined;
-          return;
-        }
-        if (outbox.lease?.lastId === itemId) {
-          // The holder delivered all it leased: the rest is due as it was before the lease.
-          if (outbox.dueAt === outbox.lease.until) outbox.dueAt = outbox.lease.dueBefore;
-          outbox.lease = undefined;
-        }
+        if (record) remove(record, itemId);
+      },
+
+      async delivered(conversationId, itemId, deliveredAt) {
+        open();
+        const record = live(conversationId);
+        const removed = record ? remove(record, itemId) : undefined;
+        if (!record || !removed) return false;
+        record.delivered.push({ itemId, deliveredAt, at: removed.at, message: removed.message });
+        if (record.delivered.length > DELIVERY_LOG_LIMIT) record.delivered.splice(0, record.delivered.length - DELIVERY_LOG_LIMIT);
+        return true;
       },
 
       async retry(conversationId, itemId, retryAt) {
@@ -261,6 +307,12 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
       async pending(conversationId) {
         open();
         return (live(conversationId)?.outbox?.items ?? []).map(viaJson);
+      },
+
+      async deliveries(conversationId, limit = DELIVERY_LOG_LIMIT) {
+        open();
+        if (limit < 1) return [];
+        return (live(conversationId)?.delivered ?? []).slice(-Math.floor(limit)).map(viaJson);
       },
     },
 

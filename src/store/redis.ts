@@ -1,14 +1,16 @@
 /** Redis store (the system of record in production): Lua scripts for atomic steps, hash-tagged keys for Cluster. */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createClient, ErrorReply } from 'redis';
-import { StoreUnavailable, VersionConflict } from './types.ts';
+import { outboxChannelOf, StoreUnavailable, VersionConflict } from './types.ts';
 import { createRedisDocuments } from './redis-documents.ts';
+import { createRedisReports } from './redis-reports.ts';
 import type {
   ConversationStore,
   DueTimer,
   EventBus,
   JsonObject,
   LockStore,
+  OutboxDelivery,
   OutboxItem,
   OutboxStore,
   Speaker,
@@ -20,14 +22,18 @@ import type {
 /*
  * Key layout (P = keyPrefix). Everything of one conversation shares the hash tag {c:<id>}, so a
  * Lua script may touch all of it, also under Cluster:
- *   P{c:<id>}:s  hash  v = version, s = state JSON, og = last outbox write (nonce), ol = lease note
+ *   P{c:<id>}:s  hash  v = version, s = state JSON, og = last outbox write (nonce), ol = lease note,
+ *                      ch = the channel its outbox items go out on
  *   P{c:<id>}:t  list  transcript lines (compact JSON arrays), the last 500
  *   P{c:<id>}:m  zset  handled customer message ids, score = version, the newest 1000
  *   P{c:<id>}:o  list  outbox items, oldest first: `<id as JSON>\n<attempts>\n<[at,ref,message]>`
- * All four expire 30 days after the conversation's last write.
- * Global indexes, each in its own slot:
- *   P{outbox}:due  zset  conversationId -> when its outbox is next due (enqueue, lease end, retry)
- *   P{outbox}:gen  hash  conversationId -> `<nonce>|<ms>` of the last announced outbox write
+ *   P{c:<id>}:d  list  delivery log, the last 100: `<id as JSON>\n<delivered ms>\n<[at,ref,message]>`
+ * All five expire 30 days after the conversation's last write.
+ * Global indexes, each in its own slot, one pair per channel <ch> (so a process leases only the
+ * channels it can send on; WeChat only where it is logged in):
+ *   P{outbox:<ch>}:due  zset  conversationId -> when its outbox is next due (enqueue, lease end, retry)
+ *   P{outbox:<ch>}:gen  hash  conversationId -> `<nonce>|<ms>` of the last announced outbox write
+ *   P{outbox}:channels  set   the channels that ever had an outbox index (for leases of every channel)
  *   P{timers}:due  zset  JSON [conversationId, name] -> when due (`at`, or the end of a lease)
  *   P{timers}:at   hash  same member -> the `at` it was set for
  *   P{lock:<key>}  string  lock token
@@ -38,7 +44,12 @@ import type {
  * empty AND every announced write has reached the list: each write announces a random nonce in
  * P{outbox}:gen before it runs, the list-side script records it in `og`, and removal is a
  * compare-and-delete of the two. A write that announced but never ran (a crash between the two
- * steps) blocks removal for a minute at most.
+ * steps) blocks removal for a minute at most. The channel is registered in P{outbox}:channels
+ * before its first announcement, by the same rule.
+ *
+ * Delivery rule: `delivered` removes the item and appends it to the delivery log in one script,
+ * and both enqueue and commit skip ids found in the log, so an item recorded as delivered can
+ * neither stay queued nor be queued again.
  *
  * Timer ack rule: `ack` deletes a timer only when the `at` it was last set for (P{timers}:at)
  * still equals the acked timer's `at`. A lease moves only the score, never `at`, so a timer set
@@ -55,6 +66,7 @@ const CONNECT_TIMEOUT_MS = 2000;
 const RECONNECT_MAX_MS = 1000;
 /** How long an announced outbox write that never reached its list may block index cleanup. */
 const STALE_ANNOUNCE_MS = 60_000;
+const DELIVERY_LOG_LIMIT = 100;
 
 /** Error replies that mean "not now" rather than "wrong": they count as unavailable too. */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MISCONF)\b/;
@@ -76,11 +88,12 @@ local function idOf(v)
 end
 `;
 
-/** Appends ARGV[first..] to the outbox list KEYS[okey], skipping ids already queued. */
+/** Appends ARGV[first..] to the outbox list `okey`, skipping ids already queued or in the delivery log `dkey`. */
 const LUA_PUSH_OUTBOX = `${LUA_ID_OF}
-local function pushOutbox(okey, first)
+local function pushOutbox(okey, dkey, first)
   local have = {}
   for _, v in ipairs(redis.call('LRANGE', okey, 0, -1)) do have[idOf(v)] = true end
+  for _, v in ipairs(redis.call('LRANGE', dkey, 0, -1)) do have[idOf(v)] = true end
   for i = first, #ARGV do
     local id = idOf(ARGV[i])
     if not have[id] then
@@ -91,8 +104,8 @@ local function pushOutbox(okey, first)
 end
 `;
 
-// KEYS: s t m o. ARGV: expected, state, messageId|'', nonce|'', ttl, transcriptLimit, seenLimit,
-// lineCount, lines..., outbox values...
+// KEYS: s t m o d. ARGV: expected, state, messageId|'', nonce|'', ttl, transcriptLimit, seenLimit,
+// channel, lineCount, lines..., outbox values...
 const COMMIT = lua(`${LUA_PUSH_OUTBOX}
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 local nonce = ARGV[4]
@@ -104,30 +117,31 @@ end
 if v ~= tonumber(ARGV[1]) then return {0, v, redis.call('LLEN', KEYS[4])} end
 local nv = v + 1
 redis.call('HSET', KEYS[1], 'v', nv, 's', ARGV[2])
-local n = tonumber(ARGV[8])
-for i = 9, 8 + n do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+local n = tonumber(ARGV[9])
+for i = 10, 9 + n do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 if n > 0 then redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1) end
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[3], nv, ARGV[3])
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[7]) - 1)
 end
-pushOutbox(KEYS[4], 9 + n)
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[5]) end
+if #ARGV >= 10 + n then redis.call('HSET', KEYS[1], 'ch', ARGV[8]) end
+pushOutbox(KEYS[4], KEYS[5], 10 + n)
+for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[5]) end
 return {1, nv}
 `);
 
-// KEYS: s t m o. ARGV: ttl, transcriptLimit, lines...
+// KEYS: s t m o d. ARGV: ttl, transcriptLimit, lines...
 const APPEND_TRANSCRIPT = lua(`
 for i = 3, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
 `);
 
-// KEYS: s t m o. ARGV: nonce, ttl, outbox values...
+// KEYS: s t m o d. ARGV: nonce, ttl, channel, outbox values...
 const ENQUEUE = lua(`${LUA_PUSH_OUTBOX}
-redis.call('HSET', KEYS[1], 'og', ARGV[1])
-pushOutbox(KEYS[4], 3)
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+redis.call('HSET', KEYS[1], 'og', ARGV[1], 'ch', ARGV[3])
+pushOutbox(KEYS[4], KEYS[5], 4)
+for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
 `);
 
 // KEYS: due gen. ARGV: conversationId, `<nonce>|<ms>`, score. Never shortens a lease or a retry.
@@ -181,17 +195,27 @@ for i = 1, #items do out[i + 1] = items[i] end
 return out
 `);
 
-// KEYS: s o. ARGV: item id as JSON. Returns found, length left, og, `<leaseUntil>|<before>` when
-// this item was the last one its lease took.
+// KEYS: s o d. ARGV: item id as JSON, delivered ms ('' = removed without delivery), ttl, log limit.
+// Returns found, length left, og, `<leaseUntil>|<before>` when this item was the last one its
+// lease took, channel.
 const ACK = lua(`${LUA_ID_OF}
 local values = redis.call('LRANGE', KEYS[2], 0, -1)
 local og = redis.call('HGET', KEYS[1], 'og') or ''
+local ch = redis.call('HGET', KEYS[1], 'ch') or ''
 local found
 for _, v in ipairs(values) do
   if idOf(v) == ARGV[1] then found = v break end
 end
-if not found then return {0, #values, og, ''} end
+if not found then return {0, #values, og, '', ch} end
 redis.call('LREM', KEYS[2], 1, found)
+if ARGV[2] ~= '' then
+  -- The delivery log entry is the item with its attempts line replaced by the delivery time.
+  local a = string.find(found, '\\n', 1, true)
+  local b = string.find(found, '\\n', a + 1, true)
+  redis.call('RPUSH', KEYS[3], string.sub(found, 1, a) .. ARGV[2] .. string.sub(found, b))
+  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1)
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+end
 local finished = ''
 local ol = redis.call('HGET', KEYS[1], 'ol')
 if ol then
@@ -203,10 +227,11 @@ if ol then
   end
 end
 if #values == 1 then redis.call('HDEL', KEYS[1], 'ol') end
-return {1, #values - 1, og, finished}
+return {1, #values - 1, og, finished, ch}
 `);
 
 // KEYS: s o. ARGV: item id as JSON. Counts the attempt in place; the payload is not re-encoded.
+// Returns found, channel.
 const RETRY = lua(`${LUA_ID_OF}
 for i, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
   if idOf(v) == ARGV[1] then
@@ -215,10 +240,10 @@ for i, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
     local attempts = tonumber(string.sub(v, a + 1, b - 1)) + 1
     redis.call('LSET', KEYS[2], i - 1, string.sub(v, 1, a) .. attempts .. string.sub(v, b))
     redis.call('HDEL', KEYS[1], 'ol')
-    return 1
+    return {1, redis.call('HGET', KEYS[1], 'ch') or ''}
   end
 end
-return 0
+return {0, ''}
 `);
 
 // KEYS: due at. ARGV: member, at.
@@ -336,6 +361,12 @@ function decodeItem(conversationId: string, value: string): OutboxItem {
   return { id, conversationId, ref, message, at, attempts: Number(value.slice(a + 1, b)) };
 }
 
+/** A delivery log entry: an item's encoding with the delivery time in place of the attempts. */
+function decodeDelivery(conversationId: string, value: string): OutboxDelivery {
+  const item = decodeItem(conversationId, value);
+  return { itemId: item.id, deliveredAt: item.attempts, at: item.at, message: item.message };
+}
+
 function timerMember(conversationId: string, name: string): string {
   return JSON.stringify([conversationId, name]);
 }
@@ -361,12 +392,20 @@ function redacted(url: string): string {
   }
 }
 
-/** A caller's bug, caught before anything is written. */
-function checkOutboxOwner(conversationId: string, items: OutboxItem[]): void {
+/** A caller's bug, caught before anything is written. Returns the items' one channel. */
+function checkOutboxOwner(conversationId: string, items: OutboxItem[]): string {
   const foreign = items.find((item) => item.conversationId !== conversationId);
   if (foreign) {
     throw new RangeError(`outbox item ${foreign.id} belongs to ${foreign.conversationId}, not ${conversationId}`);
   }
+  const channels = new Set(items.map(outboxChannelOf));
+  if (channels.size > 1) {
+    throw new RangeError(`outbox items of ${conversationId} go out on several channels: ${[...channels].join(', ')}`);
+  }
+  const [channel = ''] = channels;
+  // The channel names a hash tag: braces would move it to another slot.
+  if (!/^[\w-]*$/.test(channel)) throw new RangeError(`outbox channel must be letters, digits, _ or -: ${channel}`);
+  return channel;
 }
 
 /** Everything except "this is wrong" (our own conflicts, script or type errors) means "not now". */
@@ -465,32 +504,91 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
   }
 
   const keys = {
-    conversation(id: string): [string, string, string, string] {
+    conversation(id: string): [string, string, string, string, string] {
       const tag = `${prefix}{c:${id}}`;
-      return [`${tag}:s`, `${tag}:t`, `${tag}:m`, `${tag}:o`];
+      return [`${tag}:s`, `${tag}:t`, `${tag}:m`, `${tag}:o`, `${tag}:d`];
     },
-    outboxDue: `${prefix}{outbox}:due`,
-    outboxGen: `${prefix}{outbox}:gen`,
+    /** A channel's due index and announcements, in one slot. */
+    outbox: (channel: string): [string, string] => [`${prefix}{outbox:${channel}}:due`, `${prefix}{outbox:${channel}}:gen`],
+    outboxChannels: `${prefix}{outbox}:channels`,
     timersDue: `${prefix}{timers}:due`,
     timersAt: `${prefix}{timers}:at`,
     lock: (key: string) => `${prefix}{lock:${key}}`,
     channel: (topic: string) => `${prefix}bus:${topic}`,
   };
 
+  /** Channels this process has seen registered; the registry only grows, so once is enough. */
+  const registered = new Set<string>();
+
   /** Step one of every outbox write: make sure the index will find the conversation. */
-  async function announce(conversationId: string): Promise<string> {
+  async function announce(conversationId: string, channel: string): Promise<string> {
+    if (!registered.has(channel)) {
+      await client.sAdd(keys.outboxChannels, channel);
+      registered.add(channel);
+    }
     const nonce = randomBytes(8).toString('hex');
     const wallNow = Date.now();
-    await run(ANNOUNCE, [keys.outboxDue, keys.outboxGen], [conversationId, `${nonce}|${wallNow}`, wallNow]);
+    await run(ANNOUNCE, keys.outbox(channel), [conversationId, `${nonce}|${wallNow}`, wallNow]);
     return nonce;
   }
 
-  async function removeIfSettled(conversationId: string, og: string): Promise<void> {
-    await run(
-      REMOVE_IF_SETTLED,
-      [keys.outboxDue, keys.outboxGen],
-      [conversationId, og, Date.now(), STALE_ANNOUNCE_MS],
-    );
+  async function removeIfSettled(conversationId: string, channel: string, og: string): Promise<void> {
+    await run(REMOVE_IF_SETTLED, keys.outbox(channel), [conversationId, og, Date.now(), STALE_ANNOUNCE_MS]);
+  }
+
+  /** What ACK returns, after it removed an item (delivered or not). */
+  async function settleAck(conversationId: string, reply: unknown[]): Promise<boolean> {
+    const [found, left, og, finished, channel] = reply;
+    const ch = text('ack', channel);
+    if (count('ack', left) === 0) {
+      await removeIfSettled(conversationId, ch, text('ack', og));
+      return count('ack', found) === 1;
+    }
+    const lease = text('ack', finished);
+    if (count('ack', found) === 1 && lease !== '') {
+      // The holder delivered all it leased: the rest is due as it was before the lease.
+      const [leaseUntil = '', before = ''] = lease.split('|');
+      await run(END_LEASE, [keys.outbox(ch)[0]], [conversationId, leaseUntil, before]);
+    }
+    return count('ack', found) === 1;
+  }
+
+  /** Leases one channel's due conversations; see `OutboxStore.lease`. */
+  async function leaseChannel(channel: string, now: number, wanted: number, leaseMs: number): Promise<OutboxItem[]> {
+    const leased: OutboxItem[] = [];
+    const [due] = keys.outbox(channel);
+    const leaseUntil = now + leaseMs;
+    const visited = new Set<string>();
+    // More rounds only when index entries of emptied lists took places in the last one.
+    for (let round = 0; round < 3 && leased.length < wanted; round += 1) {
+      const picked = list('lease', await run(LEASE_CONVERSATIONS, [due], [now, wanted - leased.length, leaseUntil]));
+      let emptied = false;
+      for (let i = 0; i + 1 < picked.length; i += 2) {
+        const conversationId = text('lease', picked[i]);
+        const before = text('lease', picked[i + 1]);
+        if (visited.has(conversationId)) continue;
+        visited.add(conversationId);
+        const budget = wanted - leased.length;
+        if (budget <= 0) {
+          // Picked, but others filled the limit: it stays due as it was.
+          await run(END_LEASE, [due], [conversationId, leaseUntil, before]);
+          continue;
+        }
+        const [state, , , queue] = keys.conversation(conversationId);
+        const [og, ...values] = list(
+          'lease',
+          await run(READ_LEASED, [state, queue], [budget, leaseUntil, before, CONVERSATION_TTL_S]),
+        );
+        if (values.length === 0) {
+          emptied = true;
+          await removeIfSettled(conversationId, channel, text('lease', og));
+          continue;
+        }
+        for (const value of values) leased.push(decodeItem(conversationId, text('lease', value)));
+      }
+      if (!emptied || leaseMs <= 0) break;
+    }
+    return leased;
   }
 
   const conversations: ConversationStore = {
@@ -511,9 +609,9 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
     commit: (turn) =>
       guarded('commit', async () => {
         const { conversationId } = turn;
-        checkOutboxOwner(conversationId, turn.outbox);
+        const channel = checkOutboxOwner(conversationId, turn.outbox);
         // The index entry first, never after: see the outbox rule at the top.
-        const nonce = turn.outbox.length > 0 ? await announce(conversationId) : '';
+        const nonce = turn.outbox.length > 0 ? await announce(conversationId, channel) : '';
         const reply = list(
           'commit',
           await run(COMMIT, keys.conversation(conversationId), [
@@ -524,6 +622,7 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
             CONVERSATION_TTL_S,
             TRANSCRIPT_LIMIT,
             SEEN_LIMIT,
+            channel,
             turn.transcript.length,
             ...turn.transcript.map(encodeEntry),
             ...turn.outbox.map(encodeItem),
@@ -532,7 +631,7 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
         const version = count('commit', reply[1]);
         if (count('commit', reply[0]) === 1) return { version };
         // Our announcement may have created an entry for an empty list; tidy it at once.
-        if (nonce !== '' && count('commit', reply[2]) === 0) await removeIfSettled(conversationId, nonce);
+        if (nonce !== '' && count('commit', reply[2]) === 0) await removeIfSettled(conversationId, channel, nonce);
         throw new VersionConflict(conversationId, turn.expectedVersion, version);
       }),
 
@@ -559,82 +658,56 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
   const outbox: OutboxStore = {
     enqueue: (items) =>
       guarded('enqueue', async () => {
-        for (const [conversationId, group] of groupByConversation(items)) {
-          const nonce = await announce(conversationId);
+        const groups = groupByConversation(items);
+        const channels = new Map([...groups].map(([conversationId, group]) => [conversationId, checkOutboxOwner(conversationId, group)]));
+        for (const [conversationId, group] of groups) {
+          const channel = channels.get(conversationId) ?? '';
+          const nonce = await announce(conversationId, channel);
           await run(ENQUEUE, keys.conversation(conversationId), [
             nonce,
             CONVERSATION_TTL_S,
+            channel,
             ...group.map(encodeItem),
           ]);
         }
       }),
 
-    lease: (now, limit, leaseMs) =>
+    lease: (now, limit, leaseMs, channels) =>
       guarded('lease', async () => {
         const leased: OutboxItem[] = [];
         const wanted = Math.floor(limit);
-        const leaseUntil = now + leaseMs;
-        const visited = new Set<string>();
-        // More rounds only when index entries of emptied lists took places in the last one.
-        for (let round = 0; round < 3 && leased.length < wanted; round += 1) {
-          const picked = list(
-            'lease',
-            await run(LEASE_CONVERSATIONS, [keys.outboxDue], [now, wanted - leased.length, leaseUntil]),
-          );
-          let emptied = false;
-          for (let i = 0; i + 1 < picked.length; i += 2) {
-            const conversationId = text('lease', picked[i]);
-            const before = text('lease', picked[i + 1]);
-            if (visited.has(conversationId)) continue;
-            visited.add(conversationId);
-            const budget = wanted - leased.length;
-            if (budget <= 0) {
-              // Picked, but others filled the limit: it stays due as it was.
-              await run(END_LEASE, [keys.outboxDue], [conversationId, leaseUntil, before]);
-              continue;
-            }
-            const [state, , , queue] = keys.conversation(conversationId);
-            const [og, ...values] = list(
-              'lease',
-              await run(READ_LEASED, [state, queue], [budget, leaseUntil, before, CONVERSATION_TTL_S]),
-            );
-            if (values.length === 0) {
-              emptied = true;
-              await removeIfSettled(conversationId, text('lease', og));
-              continue;
-            }
-            for (const value of values) leased.push(decodeItem(conversationId, text('lease', value)));
-          }
-          if (!emptied || leaseMs <= 0) break;
+        if (wanted <= 0) return leased;
+        const from = channels ?? (await client.sMembers(keys.outboxChannels)).sort();
+        for (const channel of from) {
+          if (leased.length >= wanted) break;
+          leased.push(...(await leaseChannel(channel, now, wanted - leased.length, leaseMs)));
         }
         return leased;
       }),
 
     ack: (conversationId, itemId) =>
       guarded('ack', async () => {
-        const [state, , , queue] = keys.conversation(conversationId);
-        const [found, left, og, finished] = list(
-          'ack',
-          await run(ACK, [state, queue], [JSON.stringify(itemId)]),
+        const [state, , , queue, log] = keys.conversation(conversationId);
+        const reply = list('ack', await run(ACK, [state, queue, log], [JSON.stringify(itemId), '', CONVERSATION_TTL_S, DELIVERY_LOG_LIMIT]));
+        await settleAck(conversationId, reply);
+      }),
+
+    delivered: (conversationId, itemId, deliveredAt) =>
+      guarded('delivered', async () => {
+        const [state, , , queue, log] = keys.conversation(conversationId);
+        const reply = list(
+          'delivered',
+          await run(ACK, [state, queue, log], [JSON.stringify(itemId), Math.floor(deliveredAt), CONVERSATION_TTL_S, DELIVERY_LOG_LIMIT]),
         );
-        if (count('ack', left) === 0) {
-          await removeIfSettled(conversationId, text('ack', og));
-          return;
-        }
-        const lease = text('ack', finished);
-        if (count('ack', found) === 1 && lease !== '') {
-          // The holder delivered all it leased: the rest is due as it was before the lease.
-          const [leaseUntil = '', before = ''] = lease.split('|');
-          await run(END_LEASE, [keys.outboxDue], [conversationId, leaseUntil, before]);
-        }
+        return settleAck(conversationId, reply);
       }),
 
     retry: (conversationId, itemId, retryAt) =>
       guarded('retry', async () => {
         const [state, , , queue] = keys.conversation(conversationId);
-        const found = await run(RETRY, [state, queue], [JSON.stringify(itemId)]);
+        const [found, channel] = list('retry', await run(RETRY, [state, queue], [JSON.stringify(itemId)]));
         if (count('retry', found) === 1) {
-          await client.zAdd(keys.outboxDue, { score: retryAt, value: conversationId });
+          await client.zAdd(keys.outbox(text('retry', channel))[0], { score: retryAt, value: conversationId });
         }
       }),
 
@@ -643,6 +716,15 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
         const [, , , queue] = keys.conversation(conversationId);
         const values = await client.lRange(queue, 0, -1);
         return values.map((value) => decodeItem(conversationId, value));
+      }),
+
+    deliveries: (conversationId, limit = DELIVERY_LOG_LIMIT) =>
+      guarded('deliveries', async () => {
+        // LRANGE -0 -1 would mean "everything".
+        if (limit < 1) return [];
+        const [, , , , log] = keys.conversation(conversationId);
+        const values = await client.lRange(log, -Math.floor(limit), -1);
+        return values.map((value) => decodeDelivery(conversationId, value));
       }),
   };
 
@@ -827,6 +909,7 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
     locks,
     bus,
     docs,
+    reports: createRedisReports({ prefix, guarded, eval: (source, keys, args) => client.eval(source, { keys, arguments: args }) }),
 
     async ping() {
       try {

@@ -28,7 +28,10 @@ export interface OutboxItem {
   /** Unique and deterministic (e.g. `<messageId>:<n>`), so a re-enqueue is harmless. */
   id: string;
   conversationId: string;
-  /** The serialised ConversationRef and Outbound; the store does not look inside. */
+  /**
+   * The serialised ConversationRef and Outbound. The store reads only `ref.channel` (see
+   * `outboxChannelOf`), to index items per channel; the rest it does not look inside.
+   */
   ref: JsonObject;
   message: JsonObject;
   /** ISO 8601 time it was enqueued. */
@@ -83,21 +86,53 @@ export interface ConversationStore {
   transcript(conversationId: string, limit?: number): Promise<TranscriptEntry[]>;
 }
 
-/** Messages waiting for delivery, leased to one deliverer at a time. */
+/** The channel an outbox item goes out on: its `ref.channel`, or '' when it has none. */
+export function outboxChannelOf(item: Pick<OutboxItem, 'ref'>): string {
+  const channel = item.ref.channel;
+  return typeof channel === 'string' ? channel : '';
+}
+
+/** One message the outbox delivered, as its delivery log keeps it. */
+export interface OutboxDelivery {
+  itemId: string;
+  /** When the platform accepted it, ms since the epoch. */
+  deliveredAt: number;
+  /** The item's enqueue time (ISO 8601): messages of one turn share it. */
+  at: string;
+  message: JsonObject;
+}
+
+/**
+ * Messages waiting for delivery, leased to one deliverer at a time. Items are indexed per
+ * channel, so a process leases only what it can send (WeChat: only the process logged in).
+ * All items of one conversation go out on one channel.
+ */
 export interface OutboxStore {
-  /** Queues messages outside a turn (an agent's reply, a reminder). Re-adding an id is a no-op. */
+  /**
+   * Queues messages outside a turn (an agent's reply, a reminder). Re-adding an id is a no-op,
+   * both while it is queued and once it was delivered (within the delivery log's last 100).
+   */
   enqueue(items: OutboxItem[]): Promise<void>;
   /**
    * Leases up to `limit` items that are due (queued, or whose lease or retry time has passed),
    * oldest first per conversation, for `leaseMs`. Items of one conversation come in order.
+   * With `channels`, only items going out on those channels; without, every channel's.
    */
-  lease(now: number, limit: number, leaseMs: number): Promise<OutboxItem[]>;
-  /** Delivered: removes the item. */
+  lease(now: number, limit: number, leaseMs: number, channels?: readonly string[]): Promise<OutboxItem[]>;
+  /** Done without delivery (malformed, given up): removes the item. */
   ack(conversationId: string, itemId: string): Promise<void>;
+  /**
+   * Delivered: removes the item and adds it to the conversation's delivery log (the last 100),
+   * in one step, so "sent" is never recorded without the item leaving the queue or the other way
+   * round. Returns false when the item was not queued (already recorded, or never there).
+   */
+  delivered(conversationId: string, itemId: string, deliveredAt: number): Promise<boolean>;
   /** Not delivered: counts the attempt and makes the item due again at `retryAt` (ms). */
   retry(conversationId: string, itemId: string, retryAt: number): Promise<void>;
   /** Items still queued for a conversation (oldest first), for inspection and tests. */
   pending(conversationId: string): Promise<OutboxItem[]>;
+  /** The last `limit` (default 100) deliveries to a conversation, oldest first. */
+  deliveries(conversationId: string, limit?: number): Promise<OutboxDelivery[]>;
 }
 
 /** A timer set for a conversation: a silence reminder, a follow-up. */
@@ -158,6 +193,45 @@ export interface DocumentStore {
   delete(collection: string, id: string): Promise<void>;
 }
 
+/** Changes to one day's report counters, applied together; src/reports decides what the names mean. */
+export interface ReportChange {
+  /** Counter fields and what to add to each. */
+  counters: [field: string, by: number][];
+  /** `counter` gains 1 the first time `member` is seen that day (distinct conversations). */
+  distinct: { member: string; counter: string }[];
+  /** Values kept one by one (first-response seconds), the last 50,000 a day. */
+  samples: string[];
+  /** Texts counted for top lists (unanswered questions), the 5,000 most frequent a day. */
+  ranked: string[];
+}
+
+/** One day's report data as kept. */
+export interface ReportDay {
+  /** YYYY-MM-DD in the shop's time zone. */
+  day: string;
+  counters: Record<string, number>;
+  samples: string[];
+  /** The most frequent texts first (up to 1,000). */
+  ranked: [text: string, count: number][];
+}
+
+/**
+ * Report counters kept as events happen (per day, so a report reads only the days it shows), and a
+ * short memory per conversation to count an outcome once and take it back when a person follows.
+ */
+export interface ReportStore {
+  add(day: string, change: ReportChange): Promise<void>;
+  read(days: string[]): Promise<ReportDay[]>;
+  /**
+   * Remembers `key` of `subject` with `value` at `at` (ms): `first` when it was not remembered within
+   * `windowMs` before (it is now), `repeat` when it was, `blocked` when `block` was called for the
+   * subject within the window (then nothing is remembered).
+   */
+  remember(subject: string, key: string, value: string, at: number, windowMs: number): Promise<'first' | 'repeat' | 'blocked'>;
+  /** Blocks `subject` for `windowMs` from `at`; forgets and returns the values of its keys starting with `prefix` remembered within the window. */
+  block(subject: string, prefix: string, at: number, windowMs: number): Promise<string[]>;
+}
+
 export interface Store {
   /** 'memory' or 'redis', for the start-up log. */
   readonly kind: 'memory' | 'redis';
@@ -167,6 +241,7 @@ export interface Store {
   locks: LockStore;
   bus: EventBus;
   docs: DocumentStore;
+  reports: ReportStore;
   /** Answers when the store can be reached (for /healthz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
