@@ -6,17 +6,28 @@ import { toWebReply, webTopic } from './bots/webchat.ts';
 import type { Config } from './config.ts';
 import { createDemoShop, DEMO_BASE_TIME, DEMO_SHOP_PATH, loadShopData, rebaseShopData } from './commerce/demo-shop.ts';
 import type { Shop } from './commerce/shop.ts';
+import { createHttpShop } from './commerce/http-shop.ts';
 import { createDelivery, type Delivery, type Sender } from './conversations/delivery.ts';
+import { createChannels, type ChannelOptions, type Channels } from './bots/channels.ts';
 import { createPipeline, type Pipeline } from './conversations/pipeline.ts';
 import { compileLibrary, type CompiledLibrary } from './flows/compile.ts';
-import { parseLibrary, readLibraryDir } from './flows/loader.ts';
+import { parseLibrary, readLibraryDir, type LibraryFiles } from './flows/loader.ts';
 import { shopActions, shopGuards } from './flows/shop-actions.ts';
 import { createApp } from './server/app.ts';
 import { createAuth, type Auth } from './server/auth.ts';
 import { staffRoutes } from './server/staff-routes.ts';
 import { handoverRoutes } from './server/handover-routes.ts';
 import { createHandoverDesk, HANDOVER_TOPIC, type HandoverDesk } from './handover/desk.ts';
-import { loadHandoverConfig } from './handover/config.ts';
+import { loadHandoverConfig, type HandoverConfig } from './handover/config.ts';
+import { createLibraryRepository } from './library/repository.ts';
+import { createLlm } from './llm/client.ts';
+import type { Llm } from './llm/types.ts';
+import { createLiveLibrary } from './library/live.ts';
+import { libraryRoutes } from './server/library-routes.ts';
+import { channelRoutes } from './server/channel-routes.ts';
+import { reportRoutes } from './server/report-routes.ts';
+import { createReportRecorder } from './reports/recorder.ts';
+import { reportingShop } from './reports/shop.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { createMemoryStore } from './store/memory.ts';
 import { createRedisStore } from './store/redis.ts';
@@ -36,6 +47,8 @@ export interface Bot {
   app: ReturnType<typeof createApp>;
   desk: HandoverDesk;
   auth: Auth;
+  /** WeChat and Telegram in this process; `channels.status()` is what the manager console shows. */
+  channels: Channels;
   /** Starts the HTTP server and the outbox deliverer; resolves with the server once it listens. */
   listen(port?: number): Promise<Server>;
   close(): Promise<void>;
@@ -44,14 +57,30 @@ export interface Bot {
 export interface BotOptions {
   log: Logger;
   now?: () => Date;
+  /** A model client made by the caller (tests); otherwise from OPENAI_* when OPENAI_API_KEY is set. */
+  llm?: Llm;
   /** A store made by the caller (tests); otherwise from REDIS_URL or in memory. */
   store?: Store;
   shop?: Shop;
+  /** Channel test doubles and timings (a wechaty mock puppet). */
+  channels?: ChannelOptions;
 }
 
 /** Loads the library from a folder and resolves its names against the shipped actions and guards. */
 export async function loadLibrary(dir: string): Promise<CompiledLibrary> {
-  return compileLibrary(parseLibrary(await readLibraryDir(dir)), shopActions, shopGuards);
+  return compileBundle(await readLibraryDir(dir)).library;
+}
+
+/** Everything the bot answers with, made from one version of the library's files. */
+export interface LibraryBundle {
+  library: CompiledLibrary;
+  handover: HandoverConfig;
+}
+
+/** Loads a version's files as the bot runs them; throws LibraryError listing every problem. */
+export function compileBundle(files: LibraryFiles): LibraryBundle {
+  const library = compileLibrary(parseLibrary(files), shopActions, shopGuards);
+  return { library, handover: loadHandoverConfig(files, library.content.forbidden) };
 }
 
 /**
@@ -66,32 +95,52 @@ async function demoOrFileData(file: string | undefined, now: Date) {
 export async function createBot(config: Config, opts: BotOptions): Promise<Bot> {
   const { log } = opts;
   const now = opts.now ?? (() => new Date());
-  if (config.SHOP_BACKEND_URL) {
-    throw new Error('SHOP_BACKEND_URL: the HTTP shop adapter is not part of this version yet; unset it to use SHOP_DATA or the demo shop');
-  }
   const store = opts.store ?? (config.REDIS_URL ? await createRedisStore(config.REDIS_URL) : createMemoryStore({ now: () => now().getTime() }));
-  const shop = opts.shop ?? createDemoShop(await demoOrFileData(config.SHOP_DATA, now()), { now });
+  // A real shop backend over HTTP (docs/shop-api.openapi.yaml) when configured, else the built-in shop.
+  const shop = opts.shop ?? (config.SHOP_BACKEND_URL
+    ? createHttpShop({ baseUrl: config.SHOP_BACKEND_URL })
+    : createDemoShop(await demoOrFileData(config.SHOP_DATA, now()), { now }));
   const libraryDir = config.LIBRARY_DIR ?? DEFAULT_LIBRARY_DIR;
-  const compiled = await loadLibrary(libraryDir);
-  const library = (): CompiledLibrary => compiled;
-  const handoverConfig = loadHandoverConfig(await readLibraryDir(libraryDir), compiled.content.forbidden);
+  // The store holds the library's versions; the shipped folder seeds version 1 at the first start.
+  const libraryRepo = createLibraryRepository(store.docs, now);
+  const live = createLiveLibrary<LibraryBundle>({ repo: libraryRepo, bus: store.bus, compile: compileBundle, shipped: () => readLibraryDir(libraryDir), log });
+  await live.start();
+  const library = (): CompiledLibrary => live.current().library;
+  const handoverConfig = (): HandoverConfig => live.current().handover;
   const metrics = createMetrics();
   const auth = createAuth(store.docs, now);
+  // The optional model; every use falls back to the deterministic answer when it fails.
+  const llm = config.OPENAI_API_KEY
+    ? (opts.llm ?? createLlm({
+      apiKey: config.OPENAI_API_KEY,
+      ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
+      ...(config.OPENAI_MODEL ? { model: config.OPENAI_MODEL } : {}),
+      ...(config.OPENAI_EMBEDDING_MODEL ? { embeddingModel: config.OPENAI_EMBEDDING_MODEL } : {}),
+      timeoutMs: config.OPENAI_TIMEOUT_MS,
+      structuredOutput: config.OPENAI_STRUCTURED_OUTPUT,
+    }, { counted: metrics.llmCounted }))
+    : undefined;
+  const reports = createReportRecorder({ store: store.reports, handover: handoverConfig, timeZone: config.TZ_SHOP, log });
   const desk = createHandoverDesk({
     docs: store.docs,
     bus: store.bus,
-    config: () => handoverConfig,
+    config: handoverConfig,
     timeZone: config.TZ_SHOP,
     now,
     forbidden: () => library().content.forbidden,
+    ...(llm ? { summarize: (input: Parameters<Llm['summarize']>[0]) => llm.summarize(input) } : {}),
     conversations: () => ({
       sendAgentReply: (ref, text, by) => pipeline.sendLater(ref, { kind: 'text', text }, 'agent', by),
       giveBack: (conversationId, how, ticketId) => pipeline.giveBack(conversationId, how, ticketId),
     }),
+    reports,
   });
 
   const pipeline = createPipeline({
-    store, library, shop, now, log,
+    store, library, now, log,
+    // The bot's order changes and returns are counted where they happen, in the shop call.
+    shop: reportingShop(shop, reports, now),
+    reports,
     understand: (text, lib) => understand(text, { classifier: lib.classifier }),
     inlineChannels: new Set(['web']),
     observer: {
@@ -102,7 +151,8 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
       },
     },
     tickets: desk,
-    handoverTexts: () => handoverConfig.texts,
+    ...(llm ? { llm } : {}),
+    handoverTexts: () => handoverConfig().texts,
     onSatisfaction: (ticketId, score) => desk.satisfaction(ticketId, score),
     // Called only after start, when `delivery` below exists.
     onQueued: () => delivery.kick(),
@@ -111,12 +161,17 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
   const webSender: Sender = async (ref, message) => {
     await store.bus.publish(webTopic(ref.chatId), { ...toWebReply(message, message.from) });
   };
-  const delivery = createDelivery({ store, pipeline, senders: { web: webSender }, log, onDelivered: metrics.delivered, now: () => now().getTime() });
+  const channels = createChannels(config, { pipeline, store, log, onReady: () => delivery.kick() }, opts.channels);
+  const delivery = createDelivery({ store, pipeline, senders: { web: webSender, ...channels.senders }, log, onDelivered: metrics.delivered, now: () => now().getTime() });
   const app = createApp({
     pipeline, store, shop, metrics, log, now,
+    telegramWebhook: channels.telegram?.webhook ?? null,
     apiRouters: [
       staffRoutes(auth, { secureCookies: false }),
-      handoverRoutes({ auth, desk, store, shop, config: () => handoverConfig }),
+      handoverRoutes({ auth, desk, store, shop, config: handoverConfig }),
+      reportRoutes({ auth, reports: store.reports, shifts: () => handoverConfig().shifts, timeZone: config.TZ_SHOP, now }),
+      libraryRoutes({ auth, repo: libraryRepo, bus: store.bus, docs: store.docs, compile: compileBundle }),
+      channelRoutes(auth, channels),
     ],
   });
   const firstManager = await auth.ensureFirstManager({ username: config.ADMIN_USER, password: config.ADMIN_PASSWORD });
@@ -128,32 +183,37 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
 
   log.info({
     store: store.kind === 'memory' ? 'memory (demo: conversations are lost on restart; set REDIS_URL for Redis)' : 'redis',
-    shop: opts.shop ? 'custom' : config.SHOP_DATA ? `file ${config.SHOP_DATA}` : 'demo shop (data/demo-shop.json)',
-    library: `${libraryDir} (${compiled.flows.size} flows, ${compiled.content.intents.length} intents, ${compiled.content.faq.length} FAQ entries)`,
+    shop: opts.shop ? 'custom' : config.SHOP_BACKEND_URL ? `backend ${config.SHOP_BACKEND_URL}` : config.SHOP_DATA ? `file ${config.SHOP_DATA}` : 'demo shop (data/demo-shop.json)',
+    library: `version ${live.version()} (${library().flows.size} flows, ${library().content.intents.length} intents, ${library().content.faq.length} FAQ entries; first seeded from ${libraryDir})`,
     channels: {
       web: 'on',
-      wechat: config.WECHATY_PUPPET ? 'configured, but not part of this version yet' : 'off (set WECHATY_PUPPET)',
-      telegram: config.TELEGRAM_BOT_TOKEN ? 'configured, but not part of this version yet' : 'off (set TELEGRAM_BOT_TOKEN)',
+      ...channels.describe(),
     },
-    llm: config.OPENAI_API_KEY ? 'configured, but not part of this version yet' : 'off (set OPENAI_API_KEY)',
+    llm: llm ? `on (${config.OPENAI_MODEL ?? 'default model'}${config.OPENAI_BASE_URL ? ` at ${new URL(config.OPENAI_BASE_URL).host}` : ''})` : 'off (set OPENAI_API_KEY)',
   }, 'bot ready');
 
   let server: Server | undefined;
   let sweeper: NodeJS.Timeout | undefined;
   return {
-    config, store, shop, pipeline, delivery, metrics, library, app, desk, auth,
+    config, store, shop, pipeline, delivery, metrics, library, app, desk, auth, channels,
     listen(port = config.PORT) {
       delivery.start();
       // Overdue tickets rise and tickets of an ended shift roll over; any process may do it.
       sweeper = setInterval(() => { void desk.sweep().catch((error: unknown) => log.warn({ err: String(error) }, 'handover sweep failed')); }, 10_000);
-      return new Promise((resolve, reject) => {
+      return new Promise<Server>((resolve, reject) => {
         const s = app.listen(port, '0.0.0.0', () => resolve(s));
         s.once('error', reject);
         server = s;
+      }).then(async (s) => {
+        // After the server listens: a webhook may be posted to at once.
+        await channels.start();
+        return s;
       });
     },
     async close() {
       clearInterval(sweeper);
+      await live.stop();
+      await channels.stop();
       await delivery.stop();
       if (server) {
         server.closeAllConnections();

@@ -21,6 +21,9 @@ export const ConfigSchema = z.object({
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: url('an OpenAI-compatible endpoint'),
   OPENAI_MODEL: optionalText,
+  OPENAI_EMBEDDING_MODEL: optionalText,
+  OPENAI_TIMEOUT_MS: z.coerce.number().int('must be a whole number of milliseconds').min(200, 'must be at least 200').max(60_000, 'must be at most 60000').default(3000),
+  OPENAI_STRUCTURED_OUTPUT: z.enum(['json_object', 'tool']).default('json_object'),
   TZ_SHOP: z.string().trim().default('Asia/Shanghai').refine((tz) => {
     try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; }
   }, 'must be an IANA time zone such as Asia/Shanghai'),
@@ -42,6 +45,9 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = ConfigSchema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })));
+  }
+  if (parsed.data.OPENAI_BASE_URL && !parsed.data.OPENAI_MODEL) {
+    throw new ConfigError([{ variable: 'OPENAI_MODEL', message: 'must be set when OPENAI_BASE_URL is set (the provider\'s model name, e.g. qwen-plus)' }]);
   }
   if (parsed.data.ADMIN_USER && !parsed.data.ADMIN_PASSWORD) {
     throw new ConfigError([{ variable: 'ADMIN_PASSWORD', message: 'must be set when ADMIN_USER is set' }]);

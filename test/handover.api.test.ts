@@ -77,6 +77,14 @@ function handoverContract(makeBot: (now: () => Date) => Promise<TestBot>): void 
       expect(await me.json()).toEqual({ username: 'wang', role: 'agent', displayName: '小王' });
     });
 
+    it('logout ends the session in every process: the token is refused afterwards', async () => {
+      const token = String((await http.post('/api/auth/login', { username: 'wang', password: 'wang-pass-123' })).body.token);
+      expect((await http.get('/api/auth/me', token)).status).toBe(200);
+      expect((await http.post('/api/auth/logout', {}, token)).status).toBe(200);
+      expect((await http.get('/api/auth/me', token)).status).toBe(401);
+      expect((await http.get('/api/auth/me', wang)).status).toBe(200);
+    });
+
     it('needs a login, and staff accounts are for managers only', async () => {
       expect((await http.get('/api/handover/tickets')).status).toBe(401);
       expect((await http.get('/api/handover/tickets', 'forged.token')).status).toBe(401);
@@ -119,7 +127,7 @@ function handoverContract(makeBot: (now: () => Date) => Promise<TestBot>): void 
       expect(refused.body).toMatchObject({ error: { code: 'forbidden_phrase', phrases: ['不关我的事'] } });
       expect((await http.post('/api/handover/check-reply', { text: '我现在很忙，你等会再打来' }, wang)).body).toMatchObject({ ok: false });
       expect((await http.post(`/api/handover/tickets/${ticket.id}/reply`, { text: '您好，我是客服小王' }, li)).status).toBe(409);
-      const sent = await http.post(`/api/handover/tickets/${ticket.id}/reply`, { text: '您好，我是客服小王，请问有什么可以帮您？' }, wang);
+      const sent = await http.post(`/api/handover/tickets/${ticket.id}/reply`, { text: '您好，我是客服{{agent}}，请问有什么可以帮您？' }, wang);
       expect(sent.status).toBe(200);
       expect((sent.body.ticket as Ticket).firstResponseAt).not.toBeNull();
       await expect.poll(async () => (await transcript(sessionId)).map((l) => `${l.from}:${l.text}`)).toContain('agent:您好，我是客服小王，请问有什么可以帮您？');
@@ -183,6 +191,8 @@ function handoverContract(makeBot: (now: () => Date) => Promise<TestBot>): void 
       await http.post(`/api/handover/tickets/${ticket.id}/claim`, {}, wang);
       const before = (await http.get('/api/handover/shifts', wang)).body as { current: { id: string }; next: { id: string }; onDuty: string[] };
       expect(before.onDuty).toContain('wang');
+      const staff = (await http.get('/api/staff', manager)).body.staff as { username: string; onDuty: boolean }[];
+      expect(staff.find((x) => x.username === 'wang')?.onDuty).toBe(true);
       expect((await http.post('/api/handover/shift/end', {}, wang)).status).toBe(400);
       const ended = await http.post('/api/handover/shift/end', { note: '客户等退款，明早跟进' }, wang);
       expect(ended.body.moved).toBeGreaterThanOrEqual(1);

@@ -89,7 +89,7 @@ describe('library management (memory store)', () => {
   });
 
   it('imports an FAQ CSV, and turns an agent\'s suggestion into an entry', async () => {
-    const csv = 'id,question,answer,alternates,tags\ngift_wrap,可以礼品包装吗？,可以，下单备注“礼品包装”即可。,能包装吗|送人用,服务\n';
+    const csv = 'id,question,answer,alternates,tags\nimported_entry_check,可以送货上楼吗？,可以，快递员会送货上门。,送上楼吗|能送到家吗,配送\n';
     expect((await call(t.url, 'POST', '/api/library/draft/faq-import', admin, csv, 'text/csv')).body).toEqual({ added: 1, replaced: 0 });
     const badCsv = await call(t.url, 'POST', '/api/library/draft/faq-import', admin, 'id,question,answer,alternates,tags\nx,,no question,,\n', 'text/csv');
     expect(badCsv.status).toBe(400);
@@ -97,7 +97,7 @@ describe('library management (memory store)', () => {
     const accepted = await call(t.url, 'POST', '/api/library/suggestions/S1/accept', admin, { entryId: 'weekend_delivery', question: '周末送货吗？', answer: '周末正常配送。', alternates: ['周六日发货吗'] });
     expect(accepted.status).toBe(200);
     const draft = (await call(t.url, 'GET', '/api/library/draft', admin)).body as { files: Record<string, string> };
-    expect(draft.files['faq.csv']).toMatch(/gift_wrap/);
+    expect(draft.files['faq.csv']).toMatch(/imported_entry_check/);
     expect(draft.files['faq.csv']).toMatch(/weekend_delivery/);
     expect((await t.bot.store.docs.get('faq_suggestions', 'S1'))?.doc.status).toBe('accepted');
   });

@@ -13,6 +13,10 @@ import type { HandoffReason, Priority, Text } from '../flows/schema.ts';
 import type { DueTimer, OutboxItem, Store, TranscriptEntry } from '../store/types.ts';
 import { StoreUnavailable, VersionConflict } from '../store/types.ts';
 import type { Understanding } from '../understanding/types.ts';
+import { extractSlot, type SlotType } from '../understanding/slots.ts';
+import { answerIn } from '../knowledge/faq.ts';
+import type { Llm } from '../llm/types.ts';
+import type { ReportEvent, ReportRecorder } from '../reports/events.ts';
 import { newConversation, parseConversation, type ConversationState } from './state.ts';
 import { salutationOf } from './salutation.ts';
 import { ConversationLocks, LockTimeout } from './locks.ts';
@@ -79,13 +83,20 @@ export interface PipelineDeps {
   observer?: PipelineObserver;
   /** Where handoffs and promised follow-ups become tickets; without one they are only counted. */
   tickets?: TicketDesk;
+  /** The optional model (OPENAI_API_KEY): proposes intents the rules missed and words FAQ answers. */
+  llm?: Llm;
+  /** Messages one conversation may send per window before the bot only acknowledges (default 20 per 10 s). */
+  rateLimit?: { messages: number; perSeconds: number };
   /** The texts of the 回访 question and its thanks (from the library's handover part). */
   handoverTexts?: () => { satisfactionAsk: Text; satisfactionThanks: Text };
   /** The customer's 回访 answer to the ticket it was asked for. */
   onSatisfaction?: (ticketId: string, score: number) => Promise<void>;
   /** Called after a commit queued outbox items, so delivery starts at once. */
   onQueued?: () => void;
+  /** Report counters: told after each commit, so a retried turn counts once (docs/reports.md). */
+  reports?: ReportRecorder;
   actionTimeoutMs?: number;
+  /** The per-conversation lock's lease, renewed while a turn runs; a dead process's lock frees after it (default 5 s). */
   lockTtlMs?: number;
   lockWaitMs?: number;
 }
@@ -126,8 +137,13 @@ export function satisfactionScore(text: string): number | null {
   return words.find(([re]) => re.test(t))?.[1] ?? null;
 }
 
+/** Slot kinds the model may propose; each goes through the same extractor as a typed answer. */
+const MODEL_SLOT_TYPES: string[] = ['orderId', 'size', 'color', 'quantity', 'heightCm', 'weightKg'];
+/** How sure the model must say it is before its intent starts a flow. */
+const MODEL_INTENT_CONFIDENCE = 0.7;
+
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const locks = new ConversationLocks(deps.store.locks, { ttlMs: deps.lockTtlMs ?? 15_000, waitMs: deps.lockWaitMs ?? 10_000 });
+  const locks = new ConversationLocks(deps.store.locks, { ttlMs: deps.lockTtlMs ?? 5_000, waitMs: deps.lockWaitMs ?? 10_000 });
   const actionTimeoutMs = deps.actionTimeoutMs ?? 5_000;
 
   function textOf(lib: CompiledLibrary, text: Text, lang: Lang): string {
@@ -153,6 +169,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (loaded && parsed) return { state: parsed, version: loaded.version };
     const state = newConversation(ref, deps.now());
     if (inbound?.customer.displayName) state.customer.displayName = inbound.customer.displayName;
+    // The platform's language (Telegram's language_code) until the customer's own words say otherwise.
+    if (inbound?.customer.languageHint) state.dialog.lang = inbound.customer.languageHint.toLowerCase().startsWith('en') ? 'en' : 'zh';
     if (ref.channel === 'wechat' || ref.channel === 'telegram') {
       const customer = await deps.shop.customerByChannel(ref.channel, ref.userId).catch(() => null);
       if (customer) state.customer.shopCustomerId = customer.id;
@@ -176,7 +194,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   type TicketAsk = Pick<TicketRequest, 'kind' | 'reason' | 'priority' | 'dueAt' | 'note'>;
 
   /** Applies the non-reply effects to the state; returns the replies, timer changes and tickets to open. */
-  function applyEffects(state: ConversationState, effects: Effect[]): { replies: Outbound[]; timers: Effect[]; tickets: TicketAsk[] } {
+  function applyEffects(state: ConversationState, effects: Effect[], reported?: ReportEvent[]): { replies: Outbound[]; timers: Effect[]; tickets: TicketAsk[] } {
     const replies: Outbound[] = [];
     const timers: Effect[] = [];
     const tickets: TicketAsk[] = [];
@@ -194,7 +212,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           tickets.push({ kind: 'follow_up', reason: effect.reason, priority: effect.reason === 'follow_up' ? 'normal' : 'high', dueAt: effect.dueAt, note: effect.note });
           break;
         case 'setTimer': case 'cancelTimer': timers.push(effect); break;
-        case 'record': deps.observer?.recorded?.(effect.event, effect.detail); break;
+        case 'record':
+          deps.observer?.recorded?.(effect.event, effect.detail);
+          reported?.push({ kind: 'engine', event: effect.event, ...(effect.detail !== undefined ? { detail: effect.detail } : {}) });
+          break;
         case 'action': throw new Error('the runtime performs actions; none may reach the pipeline');
         default: assertNever(effect);
       }
@@ -222,7 +243,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           intent: state.dialog.intent,
           flow: last?.flow ?? null,
           step: last?.step ?? null,
-          slots: state.dialog.frame ? { ...state.dialog.frame.slots, ...state.dialog.frame.data } : {},
+          slots: visibleSlots(state.dialog.frame ? { ...state.dialog.frame.data, ...state.dialog.frame.slots } : state.lastSlots ?? {}),
           lastMessages: recent.slice(-10),
           lang: state.dialog.lang,
         },
@@ -254,6 +275,62 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return [{ kind: 'text', text: textOf(lib, replies.humanModeAck, state.dialog.lang) }];
   }
 
+  const rateLimit = deps.rateLimit ?? { messages: 20, perSeconds: 10 };
+
+  /** Slots for people to read: the engine's own bookkeeping (keys starting with _) left out. */
+  function visibleSlots(slots: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(slots).filter(([key]) => !key.startsWith('_')));
+  }
+
+  /** Counts the message in the conversation's window (kept in its state, so all processes share it). */
+  function overRate(state: ConversationState, nowMs: number): boolean {
+    const windowMs = rateLimit.perSeconds * 1000;
+    if (!state.rate || nowMs - state.rate.windowStart >= windowMs) state.rate = { windowStart: nowMs, count: 0, warned: false };
+    state.rate.count += 1;
+    return state.rate.count > rateLimit.messages;
+  }
+
+  /**
+   * The rules found no intent: the model proposes one from the library's intents. Its intent is
+   * taken only when sure and known; its slots only when the same extractors accept them, and
+   * never over what the rules found. On any failure the rules' understanding stands.
+   */
+  async function withModelUnderstanding(lib: CompiledLibrary, text: string, u: Understanding): Promise<Understanding> {
+    const guess = await deps.llm!.understand({
+      text,
+      lang: u.lang,
+      intents: lib.content.intents.map((i) => ({ id: i.id, examples: [...i.examples.zh.slice(0, 5), ...i.examples.en.slice(0, 3)] })),
+      slotTypes: MODEL_SLOT_TYPES,
+    });
+    if (!guess) return u;
+    const slots = { ...u.slots };
+    for (const [type, raw] of Object.entries(guess.slots)) {
+      if (!MODEL_SLOT_TYPES.includes(type) || type in slots) continue;
+      const found = extractSlot(type as SlotType, raw);
+      if (found.ok) (slots as Record<string, unknown>)[type] = found.value;
+    }
+    const known = guess.intent !== null && lib.flowByIntent.has(guess.intent) && guess.confidence >= MODEL_INTENT_CONFIDENCE;
+    const intent = known ? { id: guess.intent!, confidence: Math.min(guess.confidence, 0.95) } : null;
+    return { ...u, slots, intent, candidates: intent ? [intent, ...u.candidates] : u.candidates };
+  }
+
+  /**
+   * An FAQ answer worded by the model from its entry, in the customer's words, citing the entry.
+   * The entry's own text stays when the model fails, cites anything else, or says a forbidden phrase.
+   */
+  async function wordFaqAnswers(lib: CompiledLibrary, question: string, lang: Lang, effects: Effect[]): Promise<void> {
+    for (const [i, effect] of effects.entries()) {
+      const next = effects[i + 1];
+      if (effect.kind !== 'reply' || effect.message.kind !== 'text' || next?.kind !== 'record' || next.event !== 'faq_answered') continue;
+      const entry = lib.content.faq.find((e) => e.id === next.detail);
+      if (!entry) continue;
+      const worded = await deps.llm!.wordAnswer({ question, lang, entries: [{ id: entry.id, question: entry.question, answer: answerIn(entry, lang) }] });
+      if (!worded || worded.citedId !== entry.id) continue;
+      if (lib.content.forbidden.some((phrase) => worded.text.includes(phrase))) continue;
+      effects[i] = { kind: 'reply', message: { kind: 'text', text: worded.text } };
+    }
+  }
+
   async function turn(inbound: Inbound): Promise<TurnReply> {
     const ref = inbound.ref;
     const id = conversationIdOf(ref);
@@ -264,17 +341,30 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
     const lib = deps.library();
     const { state, version } = await loadOrStart(ref, inbound);
-    const u = deps.understand(inbound.text, lib);
+    let u = deps.understand(inbound.text, lib);
+    // The model is asked only when the rules found nothing and no flow waits for an answer (a flow's
+    // question is answered by its own extractor; digits and addresses never go out for that).
+    // Nor when the FAQ will answer anyway: then the one model call of the turn words that answer.
+    const askModel = deps.llm !== undefined && state.mode === 'bot' && !state.dialog.frame && !u.intent && !u.control && !state.satisfaction
+      && lib.faq.decide(inbound.text).kind !== 'answer';
+    if (askModel) u = await withModelUnderstanding(lib, inbound.text, u);
     const at = deps.now();
     let replies: Outbound[];
     let timers: Effect[] = [];
     let tickets: TicketAsk[] = [];
     let outcome: string;
+    const reported: ReportEvent[] = [];
     const rating = state.satisfaction ? satisfactionScore(inbound.text) : null;
     const ratedTicket = state.satisfaction?.ticketId;
     // The 回访 question is asked once: whatever the answer, the next message is a new topic.
     state.satisfaction = null;
-    if (rating !== null && ratedTicket) {
+    if (overRate(state, at.getTime())) {
+      // A burst past the limit: every message is kept in the transcript, the customer is told
+      // once per window, and the bot does not run a turn for each (a flood stays cheap).
+      replies = state.rate!.warned ? [] : [{ kind: 'text', text: lib.content.replies.rateLimited[state.dialog.lang] }];
+      state.rate!.warned = true;
+      outcome = 'rateLimited';
+    } else if (rating !== null && ratedTicket) {
       await deps.onSatisfaction?.(ratedTicket, rating);
       const thanks = deps.handoverTexts?.().satisfactionThanks;
       replies = thanks ? [{ kind: 'text', text: thanks[state.dialog.lang] }] : [];
@@ -287,8 +377,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     } else {
       const event: EngineEvent = { type: 'message', text: inbound.text, understanding: u, at: at.getTime() };
       const output = await runTurn(lib, state.dialog, event, actionContext(state), { actionTimeoutMs });
+      // One model call per turn at most, so a slow provider costs one time limit, not two.
+      if (deps.llm && !askModel) await wordFaqAnswers(lib, inbound.text, output.state.lang, output.effects);
       state.dialog = output.state;
-      ({ replies, timers, tickets } = applyEffects(state, output.effects));
+      if (output.state.frame) state.lastSlots = visibleSlots({ ...output.state.frame.data, ...output.state.frame.slots });
+      ({ replies, timers, tickets } = applyEffects(state, output.effects, reported));
       outcome = output.outcome;
     }
     state.updatedAt = at.toISOString();
@@ -311,6 +404,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       outbox: inline ? [] : toOutbox(inbound.id, ref, replies, at.toISOString()),
     });
     await cancelTimers(id, timers);
+    await deps.reports?.record(at, id, [{ kind: 'customerMessage', newConversation: version === 0 }, { kind: 'botMessages', count: replies.length }, ...reported]);
     if (!inline && replies.length > 0) deps.onQueued?.();
     deps.observer?.turn?.({ conversationId: id, ms: Date.now() - at.getTime(), outcome, channel: ref.channel });
     return { duplicate: false, replies, queued: !inline };
@@ -370,7 +464,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const at = deps.now();
         const output = await runTurn(lib, state.dialog, { type: 'timer', name: 'silence', at: at.getTime(), due: timer.at }, actionContext(state), { actionTimeoutMs });
         state.dialog = output.state;
-        const { replies, timers, tickets } = applyEffects(state, output.effects);
+        const reported: ReportEvent[] = [];
+        const { replies, timers, tickets } = applyEffects(state, output.effects, reported);
         if (replies.length === 0 && timers.length === 0 && tickets.length === 0) return;
         const itemId = `timer:${timer.name}:${timer.at}`;
         await setTimers(timer.conversationId, timers);
@@ -383,6 +478,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           outbox: toOutbox(itemId, state.ref, replies, at.toISOString()),
         });
         await cancelTimers(timer.conversationId, timers);
+        await deps.reports?.record(at, timer.conversationId, [{ kind: 'botMessages', count: replies.length }, ...reported]);
         if (replies.length > 0) deps.onQueued?.();
       });
     },
@@ -400,11 +496,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         state.humanAcked = false;
         let replies: Outbound[] = [];
         let timers: Effect[] = [];
+        const reported: ReportEvent[] = [];
         if (how === 'resume') {
           if (wasWithPerson) {
             const output = await runTurn(lib, state.dialog, { type: 'resume', at: at.getTime() }, actionContext(state), { actionTimeoutMs });
             state.dialog = output.state;
-            ({ replies, timers } = applyEffects(state, output.effects));
+            ({ replies, timers } = applyEffects(state, output.effects, reported));
           }
         } else {
           // The case is closed: what the bot was doing before the person took over is over too.
@@ -427,6 +524,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           outbox: toOutbox(itemId, state.ref, replies, at.toISOString()),
         });
         await cancelTimers(conversationId, timers);
+        await deps.reports?.record(at, conversationId, [{ kind: 'botMessages', count: replies.length }, ...reported]);
         if (replies.length > 0) deps.onQueued?.();
       });
     },

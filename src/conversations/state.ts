@@ -25,6 +25,10 @@ export interface ConversationState {
   humanAcked: boolean;
   /** The ticket whose 回访 question was just asked; the next message may be its score. */
   satisfaction?: { ticketId: string } | null;
+  /** What the last flow collected, kept after it ended (a ticket opened later still shows the order). */
+  lastSlots?: Record<string, unknown>;
+  /** The customer's messages in the current rate window (see the pipeline's rate limit). */
+  rate?: { windowStart: number; count: number; warned: boolean };
   createdAt: string;
   updatedAt: string;
 }
@@ -50,6 +54,8 @@ const StateSchema = z.object({
   handoff: z.object({ reason: HandoffReason, priority: Priority, at: z.string() }).nullable(),
   humanAcked: z.boolean(),
   satisfaction: z.object({ ticketId: z.string() }).nullable().optional(),
+  rate: z.object({ windowStart: z.number(), count: z.number(), warned: z.boolean() }).optional(),
+  lastSlots: z.record(z.string(), z.unknown()).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -11,7 +11,8 @@ import { renderTemplate, formatDue } from '../flows/engine.ts';
 import type { Text } from '../flows/schema.ts';
 import { VersionConflict, type DocumentStore, type EventBus } from '../store/types.ts';
 import { ShiftClock, type HandoverConfig, type Shift } from './config.ts';
-import { ACTIVE_STATUSES, byUrgency, HandoverError, raised, summaryOf, Ticket, type TicketStatus } from './ticket.ts';
+import type { ReportEvent, ReportRecorder } from '../reports/events.ts';
+import { ACTIVE_STATUSES, byUrgency, HandoverError, raised, REASON_ZH, summaryOf, Ticket, type TicketStatus } from './ticket.ts';
 
 const TICKETS = 'tickets';
 const DUTY = 'duty';
@@ -36,6 +37,10 @@ export interface HandoverDeps {
   forbidden: () => readonly string[];
   /** Set after the pipeline exists (the two need each other). */
   conversations: () => ConversationControl;
+  /** The optional model's summary of a new ticket (null when it fails; the data's summary stays). */
+  summarize?: (input: { reason: string; lang: Lang; intent: string | null; slots: Record<string, unknown>; lastMessages: { from: string; text: string }[]; notes?: string[] }) => Promise<string | null>;
+  /** Report counters: told where each event happens, once (docs/reports.md). */
+  reports?: ReportRecorder;
 }
 
 export interface ShiftStatus {
@@ -69,6 +74,7 @@ export interface HandoverDesk extends TicketDesk {
 export function createHandoverDesk(deps: HandoverDeps): HandoverDesk {
   const clock = (): ShiftClock => new ShiftClock(deps.config(), deps.timeZone);
   const iso = (d: Date | number): string => new Date(d).toISOString();
+  const report = async (at: Date, conversationId: string | null, events: ReportEvent[]): Promise<void> => { if (events.length > 0) await deps.reports?.record(at, conversationId, events); };
 
   async function publish(type: 'ticket' | 'sla', ticket: Ticket): Promise<void> {
     await deps.bus.publish(HANDOVER_TOPIC, { type, ticket: ticket as unknown as Record<string, unknown> }).catch(() => undefined);
@@ -170,6 +176,9 @@ export function createHandoverDesk(deps: HandoverDeps): HandoverDesk {
       try {
         await deps.docs.put(TICKETS, id, ticket as unknown as Record<string, unknown>, 0);
         await publish('ticket', ticket);
+        if (deps.summarize) void summarizeLater(ticket, request);
+        const complaintKind = request.context.slots.complaintKind;
+        await report(now, request.conversationId, [{ kind: 'ticket', ticket: request.kind, reason: request.reason, ...(typeof complaintKind === 'string' ? { complaintKind } : {}) }]);
       } catch (error) {
         if (!(error instanceof VersionConflict)) throw error; // opened already by an earlier try of this turn
       }
@@ -213,10 +222,17 @@ export function createHandoverDesk(deps: HandoverDeps): HandoverDesk {
       // Sent first: a reply that reached the customer is never missing from the ticket's history
       // for long, while a recorded reply that never left would be a lie.
       await deps.conversations().sendAgentReply(ticket.ref, text, agent);
-      return update(id, (t) => {
+      let first = false;
+      const replied = await update(id, (t) => {
+        first = t.firstResponseAt === null;
         t.firstResponseAt ??= iso(deps.now());
         history(t, agent, 'replied', text.slice(0, 500));
       });
+      const at = deps.now();
+      // The wait starts when the ticket was opened, or when people came on duty if it was opened outside staffed hours.
+      const waitFrom = Math.max(Date.parse(replied.createdAt), clock().nextStaffed(new Date(replied.createdAt))?.at.getTime() ?? 0);
+      await report(at, replied.conversationId, [{ kind: 'agentMessage' }, ...(first && replied.kind === 'handoff' ? [{ kind: 'firstResponse' as const, seconds: (at.getTime() - waitFrom) / 1000 }] : [])]);
+      return replied;
     },
 
     note(id, agent, text) {
@@ -248,19 +264,25 @@ export function createHandoverDesk(deps: HandoverDeps): HandoverDesk {
       return ticket;
     },
 
-    handover(id, agent, note) {
-      return update(id, (t) => {
+    async handover(id, agent, note) {
+      const moved = await update(id, (t) => {
         if (!ACTIVE_STATUSES.includes(t.status)) throw new HandoverError('closed', `ticket ${id} is ${t.status}`);
         if (t.status === 'claimed' && t.assignee !== agent) throw new HandoverError('not_yours', `ticket ${id} is claimed by ${t.assignee}`);
         moveToNextShift(t, agent, note);
       });
+      await report(deps.now(), moved.conversationId, [{ kind: 'handedOver', by: 'agent' }]);
+      return moved;
     },
 
     async satisfaction(id, score) {
-      await update(id, (t) => {
+      let first = false;
+      const rated = await update(id, (t) => {
+        first = t.satisfaction === null;
         t.satisfaction = { score, at: iso(deps.now()) };
         history(t, 'customer', 'satisfaction', String(score));
       });
+      // Counted in the shift that closed the case; a second answer to the same question is not counted.
+      if (first) await report(rated.resolvedAt ? new Date(rated.resolvedAt) : deps.now(), rated.conversationId, [{ kind: 'satisfaction', score }]);
     },
 
     async suggestFaq(id, agent, suggestion) {
@@ -311,10 +333,14 @@ export function createHandoverDesk(deps: HandoverDeps): HandoverDesk {
       // The leaver's claimed tickets always move; the shift's open ones too when nobody stays.
       const moving = tickets.filter((t) => (t.status === 'claimed' && t.assignee === agent) || (!othersOnDuty && t.status === 'open' && t.shift === current.id));
       for (const t of moving) {
+        let moved = false;
         await update(t.id, (fresh) => {
+          moved = false;
           if (!ACTIVE_STATUSES.includes(fresh.status)) return;
           moveToNextShift(fresh, agent, note);
+          moved = true;
         });
+        if (moved) await report(deps.now(), t.conversationId, [{ kind: 'handedOver', by: 'agent' }]);
       }
       return moving.length;
     },
@@ -327,8 +353,13 @@ export function createHandoverDesk(deps: HandoverDeps): HandoverDesk {
         const shiftOver = Date.parse(t.shiftEndsAt) <= now.getTime();
         if (!overdue && !shiftOver) continue;
         let breached = false;
+        let firstBreach = false;
+        let rolled = false;
         const updated = await update(t.id, (fresh) => {
+          firstBreach = false;
+          rolled = false;
           if (fresh.firstResponseAt === null && Date.parse(fresh.dueAt) <= now.getTime() && ACTIVE_STATUSES.includes(fresh.status)) {
+            firstBreach = fresh.breachedAt === null;
             fresh.priority = raised(fresh.priority);
             fresh.breachedAt ??= iso(now);
             // The next escalation comes one SLA later, so an ignored ticket keeps rising to urgent.
@@ -343,13 +374,28 @@ export function createHandoverDesk(deps: HandoverDeps): HandoverDesk {
             history(fresh, 'system', 'handover', `auto ${fresh.shift} -> ${current.id}`);
             fresh.shift = current.id;
             fresh.shiftEndsAt = iso(c.startOfNext(current, now));
+            rolled = true;
           }
         });
+        await report(now, updated.conversationId, [...(firstBreach ? [{ kind: 'slaBreach' as const }] : []), ...(rolled ? [{ kind: 'handedOver' as const, by: 'system' as const }] : [])]);
         if (breached) await publish('sla', updated);
       }
     },
   };
   return desk;
+
+  /** The model's summary, added when it arrives; the turn that opened the ticket does not wait for it. */
+  async function summarizeLater(ticket: Ticket, request: TicketRequest): Promise<void> {
+    const text = await deps.summarize!({
+      reason: REASON_ZH[ticket.reason],
+      lang: ticket.context.lang,
+      intent: ticket.context.intent,
+      slots: ticket.context.slots,
+      lastMessages: request.context.lastMessages.map((m) => ({ from: m.from, text: m.text })),
+      ...(request.note ? { notes: [request.note] } : {}),
+    }).catch(() => null);
+    if (text) await update(ticket.id, (t) => { t.aiSummary = text; }).catch(() => undefined);
+  }
 
   function said(text: Text, when: string): Text {
     return { zh: renderTemplate(text.zh, { when }), en: renderTemplate(text.en, { when }) };

@@ -45,6 +45,8 @@ export const Ticket = z.object({
   history: z.array(z.object({ at: z.string(), by: z.string(), action: z.string(), detail: z.string().optional() })),
   handovers: z.array(z.object({ at: z.string(), by: z.string(), fromShift: z.string(), toShift: z.string(), note: z.string() })),
   satisfaction: z.object({ score: z.number().int().min(1).max(5), at: z.string() }).nullable(),
+  /** The model's wording of the case, when a model is configured; `summary` (from the data) stays. */
+  aiSummary: z.string().nullable().optional(),
 });
 export type Ticket = z.infer<typeof Ticket>;
 
@@ -76,7 +78,7 @@ export class HandoverError extends Error {
   }
 }
 
-const REASON_ZH: Record<HandoffReason, string> = {
+export const REASON_ZH: Record<HandoffReason, string> = {
   customer_request: '客户要求人工', complaint: '投诉', abuse: '情绪激动/辱骂', not_understood: '机器人无法理解',
   action_failed: '操作失败', system_down: '系统故障', follow_up: '待跟进', sla_breach: '超时未响应',
 };

@@ -27,6 +27,8 @@ export const FaqInput = z.object({
   answer: z.string().trim().min(1, 'the answer is empty').max(4000),
   alternates: z.array(z.string().trim().min(1).max(500)).max(50).default([]),
   tags: z.array(z.string().trim().min(1).max(50)).max(20).default([]),
+  /** This entry's own answer threshold (0..1); absent: the index's. */
+  threshold: z.number().min(0).max(1).optional(),
 }).strict();
 
 const PartId = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'ids are letters, digits and _, starting with a letter');
@@ -37,8 +39,10 @@ function csvField(value: string): string {
 }
 
 export function faqToCsv(entries: FaqEntry[]): string {
-  const header = 'id,question,answer,alternates,tags';
-  const rows = entries.map((e) => [e.id, e.question, e.answer, e.alternates.join('|'), e.tags.join('|')].map(csvField).join(','));
+  // The optional `threshold` column only when some entry has its own threshold.
+  const withThreshold = entries.some((e) => e.threshold !== undefined);
+  const header = `id,question,answer,alternates,tags${withThreshold ? ',threshold' : ''}`;
+  const rows = entries.map((e) => [e.id, e.question, e.answer, e.alternates.join('|'), e.tags.join('|'), ...(withThreshold ? [e.threshold === undefined ? '' : String(e.threshold)] : [])].map(csvField).join(','));
   return `${[header, ...rows].join('\n')}\n`;
 }
 
@@ -107,7 +111,9 @@ export function putPart(files: LibraryFiles, part: Part, rawId: string, value: u
       return next;
     }
     case 'policy': {
-      const v = checked(z.union([z.number(), z.boolean()]), value, `policy.yaml ${rawId}`);
+      // A bare number or boolean, or {value: …} from clients that only send objects.
+      const bare = value !== null && typeof value === 'object' && 'value' in value ? (value as { value: unknown }).value : value;
+      const v = checked(z.union([z.number(), z.boolean()]), bare, `policy.yaml ${rawId}`);
       const doc = yamlDoc(files, 'policy.yaml');
       doc.set(checked(PartId, rawId, 'policy name'), v);
       next['policy.yaml'] = doc.toString();

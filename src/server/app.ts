@@ -7,6 +7,8 @@ import type { Store } from '../store/types.ts';
 import type { Metrics } from './metrics.ts';
 import { errorHandler, notFound } from './http-error.ts';
 import { webchatRoutes } from './webchat-routes.ts';
+import { telegramRoutes } from './telegram-routes.ts';
+import { TELEGRAM_WEBHOOK_PATH, type TelegramWebhook } from '../bots/telegram-webhook.ts';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 
@@ -17,6 +19,8 @@ export interface AppDeps {
   metrics: Metrics;
   log: { error(obj: object, msg?: string): void };
   now: () => Date;
+  /** The Telegram channel's webhook, in webhook mode (mounted at /telegram/webhook). */
+  telegramWebhook?: TelegramWebhook | null;
   /** More API routers mounted under /api (staff, handover, library...). */
   apiRouters?: Router[];
 }
@@ -30,7 +34,8 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
   });
-  app.use('/api', express.json({ limit: '32kb', strict: true }));
+  // Not strict: a policy value is a bare JSON number or boolean; every route checks its body with zod.
+  app.use('/api', express.json({ limit: '32kb', strict: false }));
 
   app.get('/healthz', async (_req, res) => {
     const [store, shop] = await Promise.all([
@@ -47,6 +52,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use('/api/webchat', webchatRoutes({ pipeline: deps.pipeline, store: deps.store, now: deps.now }));
+  if (deps.telegramWebhook) app.use(TELEGRAM_WEBHOOK_PATH, telegramRoutes({ webhook: deps.telegramWebhook }));
   for (const router of deps.apiRouters ?? []) app.use('/api', router);
   app.use('/api', notFound);
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: 0 }));

@@ -32,6 +32,8 @@ export interface StaffIdentity {
 
 const STAFF = 'staff';
 const SETTINGS = 'settings';
+/** Signatures of tokens ended by logout, until they would have expired. */
+const REVOKED = 'sessions_revoked';
 const SESSION_HOURS = 12;
 export const SESSION_COOKIE = 'staff_session';
 
@@ -73,8 +75,12 @@ export interface Auth {
   /** Creates the first manager when there is no account (from ADMIN_USER/ADMIN_PASSWORD, or a demo one). */
   ensureFirstManager(admin: { username?: string; password?: string }): Promise<{ created: boolean; username?: string; password?: string }>;
   createStaff(input: NewStaff): Promise<StaffIdentity>;
-  listStaff(): Promise<(StaffIdentity & { createdAt: string })[]>;
+  listStaff(): Promise<(StaffIdentity & { createdAt: string; onDuty: boolean })[]>;
   login(username: string, password: string, address: string): Promise<{ token: string; identity: StaffIdentity; expiresAt: string }>;
+  /** Ends a session: its token is refused from now on, in every process. */
+  logout(token: string): Promise<void>;
+  /** The token a request carries (Authorization: Bearer, or the session cookie). */
+  tokenOf(req: Request): string | undefined;
   /** Middleware: the caller must be staff with one of these roles. */
   require(...roles: Role[]): RequestHandler;
 }
@@ -121,6 +127,7 @@ export function createAuth(docs: DocumentStore, now: () => Date = () => new Date
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
     const claims = z.object({ u: z.string(), exp: z.number() }).safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
     if (!claims.success || claims.data.exp <= now().getTime()) return null;
+    if (await docs.get(REVOKED, signature)) return null;
     // The account is read again: a removed account or a changed role takes effect at once.
     const account = await docs.get(STAFF, claims.data.u);
     if (!account) return null;
@@ -153,8 +160,9 @@ export function createAuth(docs: DocumentStore, now: () => Date = () => new Date
     },
 
     async listStaff() {
+      const onDuty = new Set((await docs.list('duty')).map((d) => d.id));
       return (await docs.list(STAFF))
-        .map((d) => ({ username: d.id, role: Role.parse(d.doc.role), displayName: String(d.doc.displayName ?? d.id), createdAt: String(d.doc.createdAt ?? '') }))
+        .map((d) => ({ username: d.id, role: Role.parse(d.doc.role), displayName: String(d.doc.displayName ?? d.id), createdAt: String(d.doc.createdAt ?? ''), onDuty: onDuty.has(d.id) }))
         .sort((a, b) => a.username.localeCompare(b.username));
     },
 
@@ -178,11 +186,28 @@ export function createAuth(docs: DocumentStore, now: () => Date = () => new Date
       };
     },
 
+    async logout(token) {
+      const [payload, signature] = token.split('.');
+      if (!payload || !signature || !(await identify(token))) return;
+      const exp = Number((JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: number }).exp ?? 0);
+      try {
+        await docs.put(REVOKED, signature, { exp }, 0);
+      } catch (error) {
+        if (!(error instanceof VersionConflict)) throw error;
+      }
+      // Revocations of expired tokens are no longer needed: an expired token is refused anyway.
+      for (const old of await docs.list(REVOKED)) if (Number(old.doc.exp) <= now().getTime()) await docs.delete(REVOKED, old.id);
+    },
+
+    tokenOf(req) {
+      const header = req.headers.authorization;
+      return header?.startsWith('Bearer ') ? header.slice(7).trim() : cookieValue(req.headers.cookie, SESSION_COOKIE);
+    },
+
     require(...roles) {
       return async (req, _res, next) => {
         try {
-          const header = req.headers.authorization;
-          const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : cookieValue(req.headers.cookie, SESSION_COOKIE);
+          const token = auth.tokenOf(req);
           const identity = token ? await identify(token) : null;
           if (!identity) throw new HttpError(401, 'unauthorized', 'log in first');
           // A manager may do everything an agent may.

@@ -73,7 +73,10 @@ export function handoverRoutes(deps: HandoverRouteDeps): Router {
 
   router.post('/handover/tickets/:id/reply', agent, handled(async (req, res) => {
     const { text } = parseOr400(TextBody, req.body);
-    res.json({ ticket: await deps.desk.reply(ticketId(req), staffOf(req).username, text) });
+    const agent = staffOf(req);
+    // Canned replies say {{agent}}: the customer reads the agent's name, never the placeholder.
+    const filled = text.replaceAll('{{agent}}', agent.displayName);
+    res.json({ ticket: await deps.desk.reply(ticketId(req), agent.username, filled) });
   }));
 
   router.post('/handover/tickets/:id/note', agent, handled(async (req, res) => {

@@ -94,7 +94,7 @@ export function libraryRoutes(deps: LibraryRouteDeps): Router {
     const draft = await deps.repo.draft();
     try {
       // A flow is YAML text; every other part is JSON.
-      const value = part === 'flows' ? (typeof req.body === 'string' ? req.body : (req.body as { yaml?: unknown }).yaml) : req.body;
+      const value = part === 'flows' ? (typeof req.body === 'string' ? req.body : (req.body as { yaml?: unknown } | null)?.yaml) : req.body;
       const files = putPart(draft.files, part, String(req.params.id), value);
       const saved = await deps.repo.saveDraft(files, who(req), draft.revision, `${part}/${String(req.params.id)} saved`);
       res.json({ revision: saved.revision, updatedAt: saved.updatedAt });

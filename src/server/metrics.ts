@@ -6,6 +6,8 @@ export interface Metrics {
   registry: Registry;
   observer: PipelineObserver;
   delivered(channel: string, ok: boolean): void;
+  /** The LLM module's count hook: calls, failures, discarded answers, tokens. */
+  llmCounted(event: { kind: 'call' | 'failure' | 'discarded'; use: string; reason?: string; promptTokens?: number; completionTokens?: number }): void;
 }
 
 export function createMetrics(): Metrics {
@@ -18,8 +20,20 @@ export function createMetrics(): Metrics {
   const events = new Counter({ name: 'bot_events_total', help: 'Dialog events counted for reports (flow started, FAQ answered...)', labelNames: ['event'], registers: [registry] });
   const handoffs = new Counter({ name: 'bot_handoffs_total', help: 'Conversations handed to a person, by reason', labelNames: ['reason', 'priority'], registers: [registry] });
   const deliveries = new Counter({ name: 'bot_outbox_deliveries_total', help: 'Outbox delivery attempts', labelNames: ['channel', 'result'], registers: [registry] });
+  const llmCalls = new Counter({ name: 'bot_llm_calls_total', help: 'Model calls answered, by use', labelNames: ['use'], registers: [registry] });
+  const llmFailures = new Counter({ name: 'bot_llm_failures_total', help: 'Model calls that failed (the deterministic path answered), by use and reason', labelNames: ['use', 'reason'], registers: [registry] });
+  const llmDiscarded = new Counter({ name: 'bot_llm_discarded_total', help: 'Model answers thrown away by a guardrail, by use and reason', labelNames: ['use', 'reason'], registers: [registry] });
+  const llmTokens = new Counter({ name: 'bot_llm_tokens_total', help: 'Model tokens used, by use and type (multiply by your provider\'s price for the cost)', labelNames: ['use', 'type'], registers: [registry] });
   return {
     registry,
+    llmCounted: (e) => {
+      if (e.kind === 'call') {
+        llmCalls.inc({ use: e.use });
+        if (e.promptTokens) llmTokens.inc({ use: e.use, type: 'prompt' }, e.promptTokens);
+        if (e.completionTokens) llmTokens.inc({ use: e.use, type: 'completion' }, e.completionTokens);
+      } else if (e.kind === 'failure') llmFailures.inc({ use: e.use, reason: e.reason ?? 'unknown' });
+      else llmDiscarded.inc({ use: e.use, reason: e.reason ?? 'unknown' });
+    },
     observer: {
       turn: ({ ms, outcome, channel }) => { turns.inc({ channel, outcome }); turnSeconds.observe(ms / 1000); },
       duplicate: (channel) => duplicates.inc({ channel }),

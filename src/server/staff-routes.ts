@@ -18,7 +18,9 @@ export function staffRoutes(auth: Auth, opts: { secureCookies: boolean }): Route
     res.json({ token: session.token, role: session.identity.role, username: session.identity.username, expiresAt: session.expiresAt });
   });
 
-  router.post('/auth/logout', (_req, res) => {
+  router.post('/auth/logout', async (req, res) => {
+    const token = auth.tokenOf(req);
+    if (token) await auth.logout(token);
     res.setHeader('Set-Cookie', cookie('', 0));
     res.json({ ok: true });
   });

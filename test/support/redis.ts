@@ -100,10 +100,11 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Spawns redis-server on `port` and resolves once it answers; rejects with its output if it dies. */
-async function spawnServer(port: number, dir: string): Promise<ChildProcess> {
+async function spawnServer(port: number, dir: string, persist = false): Promise<ChildProcess> {
+  const durability = persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...durability, '--dir', dir],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -131,10 +132,13 @@ async function spawnServer(port: number, dir: string): Promise<ChildProcess> {
 }
 
 /**
- * Starts a private redis-server (no persistence) on a free port and waits until it answers.
+ * Starts a private redis-server on a free port and waits until it answers. Without `persist` it
+ * keeps nothing (a restart starts empty); with it, an append-only file synced on every write
+ * keeps the data across stop/restart, as a production Redis would (for fault tests).
  * With REDIS_URL set, returns that server instead; its stop/restart/kill then throw.
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(opts: { persist?: boolean } = {}): Promise<RedisServer> {
+  const persist = opts.persist ?? false;
   const external = process.env.REDIS_URL;
   if (external) {
     const unsupported = (): Promise<void> => Promise.reject(new Error('not supported with REDIS_URL'));
@@ -149,7 +153,7 @@ export async function startRedis(): Promise<RedisServer> {
   for (let attempt = 1; !child; attempt += 1) {
     port = await freePort();
     try {
-      child = await spawnServer(port, dir);
+      child = await spawnServer(port, dir, persist);
     } catch (error) {
       // Another process may have taken the port between the probe and the bind.
       if (attempt >= 3) throw error;
@@ -168,7 +172,7 @@ export async function startRedis(): Promise<RedisServer> {
     if (!running) return;
     running.kill(signal);
     await exited(running);
-    rmSync(dir, { recursive: true, force: true });
+    if (!persist) rmSync(dir, { recursive: true, force: true });
   };
 
   return {
@@ -177,8 +181,8 @@ export async function startRedis(): Promise<RedisServer> {
     kill: () => halt('SIGKILL'),
     async restart() {
       await halt('SIGTERM');
-      dir = workDir();
-      child = await spawnServer(port, dir);
+      if (!persist) dir = workDir();
+      child = await spawnServer(port, dir, persist);
     },
   };
 }
