@@ -1,12 +1,14 @@
-/** The `Shop` contract (STYLE.md §8), run against the demo shop; the HTTP shop adapter runs the same suite. */
+/** The `Shop` contract (STYLE.md §8), run against the demo shop and against the HTTP shop adapter talking to a local backend. */
 import { readFile } from 'node:fs/promises';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_BASE_TIME, DEMO_SHOP_PATH, createDemoShop, loadShopData, rebaseShopData } from '../src/commerce/demo-shop.ts';
 import { OrderStatus, ShopDataError, parseShopData } from '../src/commerce/schema.ts';
 import type { ShopData } from '../src/commerce/schema.ts';
 import { ShopError, describeVariant, ownsOrder, orderTotal, shopErrorText, statusText } from '../src/commerce/shop.ts';
 import type { Order, OrderChange, Shop, ShopErrorCode, ShopErrorReason } from '../src/commerce/shop.ts';
 import { buildDemoShop, demoShopJson } from '../tools/make-demo-shop.ts';
+import { createHttpShop } from '../src/commerce/http-shop.ts';
+import { startShopServer, type ShopServer } from './support/shop-server.ts';
 
 const NOW = new Date(DEMO_BASE_TIME);
 
@@ -343,6 +345,64 @@ function shopContract(name: string, makeShop: () => Shop | Promise<Shop>): void 
 }
 
 shopContract('demo shop', async () => createDemoShop(await loadShopData(DEMO_SHOP_PATH), { now: () => new Date(NOW) }));
+
+describe('over HTTP', () => {
+  // Each test gets a fresh backend over fresh demo data, as the demo shop run gets a fresh shop.
+  const servers: ShopServer[] = [];
+  afterEach(async () => { await Promise.all(servers.splice(0).map((s) => s.close())); });
+  shopContract('HTTP shop adapter against a local backend', async () => {
+    const server = await startShopServer(createDemoShop(await loadShopData(DEMO_SHOP_PATH), { now: () => new Date(NOW) }));
+    servers.push(server);
+    return createHttpShop({ baseUrl: server.url, currency: 'CNY' });
+  });
+});
+
+describe('HTTP shop adapter when the backend misbehaves', () => {
+  let server: ShopServer;
+  let shop: Shop;
+  beforeEach(async () => {
+    server = await startShopServer(createDemoShop(await loadShopData(DEMO_SHOP_PATH), { now: () => new Date(NOW) }));
+    shop = createHttpShop({ baseUrl: `${server.url}/`, timeoutMs: 200 });
+  });
+  afterEach(async () => { await server.close(); });
+
+  it('a backend slower than the time limit is unavailable (timeout), and ping says false', async () => {
+    server.fault({ delayMs: 400 });
+    const started = Date.now();
+    await refused(shop.order(F.paid), 'unavailable', 'timeout');
+    expect(Date.now() - started).toBeLessThan(350);
+    expect(await shop.ping()).toBe(false);
+  });
+
+  it('a 5xx, a body that is not JSON, or one that breaks the contract is unavailable', async () => {
+    server.fault({ status: 503 });
+    await refused(shop.products(), 'unavailable', 'shop_unavailable');
+    server.fault({ rawBody: '<html>oops' });
+    await refused(shop.order(F.paid), 'unavailable', 'shop_unavailable');
+    server.fault({ rawBody: JSON.stringify({ id: F.paid, status: 'teleported' }) });
+    const error = await refused(shop.order(F.paid), 'unavailable', 'shop_unavailable');
+    expect(error.retryable).toBe(true);
+  });
+
+  it('a backend that is not there at all is unavailable', async () => {
+    await server.close();
+    await refused(shop.customer(F.zhang), 'unavailable', 'shop_unavailable');
+    expect(await shop.ping()).toBe(false);
+  });
+
+  it('speaks the documented routes', async () => {
+    await shop.order(F.paid);
+    await shop.customerByChannel('wechat', 'wxid_zhangwei');
+    await shop.promotions(NOW);
+    await shop.changeOrder(F.paid, { type: 'note', text: '客户来电' }, 'xiaomei');
+    expect(server.requests).toEqual([
+      `GET /orders/${F.paid}`,
+      'GET /customers?wechatId=wxid_zhangwei',
+      `GET /promotions?at=${encodeURIComponent(NOW.toISOString())}`,
+      `POST /orders/${F.paid}/changes`,
+    ]);
+  });
+});
 
 describe('order rules as pure functions', () => {
   let data: ShopData;

@@ -8,6 +8,7 @@ import { runTurn } from '../src/flows/runtime.ts';
 import type { ActionContext, ActionRegistry } from '../src/flows/registry.ts';
 import type { Understanding } from '../src/understanding/types.ts';
 import { ShopError } from '../src/commerce/shop.ts';
+import { LibraryError } from '../src/flows/errors.ts';
 
 const LIB_DIR = fileURLToPath(new URL('./fixtures/library/', import.meta.url));
 const NOW = Date.parse('2026-11-22T10:00:00+08:00');
@@ -206,5 +207,137 @@ describe('runtime', () => {
       expect(kinds(out.effects)).not.toContain('handoff');
       expect(out.state.frame).toBeNull();
     }
+  });
+});
+
+describe('engine: reminders, flow hand-over, prepared options, photos', () => {
+  /** The fixture library plus flows written here, with stub actions (nothing is executed). */
+  async function extended(): Promise<CompiledLibrary> {
+    const files = await readLibraryDir(LIB_DIR);
+    files['intents.yaml'] += '\n- id: unpaid\n  examples: { zh: [我的订单还没付款], en: [unpaid order] }\n- id: stop\n  examples: { zh: [别再提醒我了], en: [stop reminding me] }\n- id: damaged\n  examples: { zh: [东西坏了], en: [it arrived broken] }\n';
+    files['flows/unpaid.yaml'] = [
+      'id: unpaid', 'title: { zh: 待付款, en: Unpaid }', 'intents: [unpaid]', 'steps:',
+      '  - { id: ask_order, type: ask, slot: orderId, slotType: orderId, prompt: { zh: 订单号？, en: Order? }, before: listOrders, optionsFrom: myOrders }',
+      '  - { id: remind, type: remind, flow: nudge, policyMinutes: silenceCloseMinutes }',
+      '  - { id: to_change, type: goto, flow: change_address }',
+    ].join('\n');
+    files['flows/nudge.yaml'] = [
+      'id: nudge', 'title: { zh: 提醒, en: Reminder }', 'steps:',
+      '  - id: ask', '    type: choose', '    slot: reply', '    prompt: { zh: "订单 {{orderId}} 还没付款哦", en: "Order {{orderId}} is unpaid" }', '    options:',
+      '      - { label: { zh: 去付款, en: Pay }, value: pay, next: paid }',
+      '      - { label: { zh: 不用了，别再提醒, en: Stop }, value: stop, next: stop, synonyms: [不用了] }',
+      '  - { id: paid, type: end, text: { zh: 好的, en: OK } }',
+      '  - { id: stop, type: stopReminders }', '  - { id: stopped, type: end, text: { zh: 不再提醒, en: No more reminders } }',
+    ].join('\n');
+    files['flows/stop.yaml'] = 'id: stop\ntitle: { zh: 关提醒, en: Stop }\nintents: [stop]\nsteps:\n  - { id: s, type: stopReminders }\n  - { id: e, type: end, askMore: false }\n';
+    files['flows/damaged.yaml'] = [
+      'id: damaged', 'title: { zh: 破损, en: Damaged }', 'intents: [damaged]', 'steps:',
+      '  - { id: photo, type: ask, slot: photo, slotType: photo, prompt: { zh: 请发照片, en: A photo please } }',
+      '  - { id: done, type: end, text: { zh: "收到 {{photo}}", en: "Got {{photo}}" }, askMore: false }',
+    ].join('\n');
+    const listOrders = { changesOrder: false, run: async () => ({ ok: true as const, data: { myOrders: [{ label: 'E20261030001 已付款', value: 'E20261030001' }] } }) };
+    return compileLibrary(parseLibrary(files), { ...actions, listOrders } as ActionRegistry, {});
+  }
+
+  it('an ask prepares its options with an action first, then offers them with the button to a person', async () => {
+    const lib = await extended();
+    let r = step(lib, newDialog(), message('订单没付款', u({ intent: 'unpaid' })));
+    expect(r.outcome).toBe('action');
+    expect(r.effects).toContainEqual(expect.objectContaining({ kind: 'action', name: 'listOrders' }));
+    r = step(lib, r.state, { type: 'actionResult', result: { ok: true, data: { myOrders: [{ label: 'E20261030001 已付款', value: 'E20261030001' }] } }, at: NOW });
+    expect(r.effects).toContainEqual({ kind: 'reply', message: { kind: 'quickReplies', text: '订单号？', options: [{ label: 'E20261030001 已付款', value: 'E20261030001' }, { label: '转人工', value: '转人工' }] } });
+  });
+
+  it('a reminder is set once, runs its flow when due, and "不用了" stops all reminders', async () => {
+    const lib = await extended();
+    const start = (): DialogState => step(lib, newDialog(), message('订单没付款', u({ intent: 'unpaid', slots: { orderId: 'E20261031001' } }))).state;
+    let r = step(lib, newDialog(), message('订单没付款', u({ intent: 'unpaid', slots: { orderId: 'E20261031001' } })));
+    const due = NOW + 10 * 60_000;
+    expect(r.effects).toContainEqual({ kind: 'setTimer', name: 'reminder', at: due });
+    expect(r.state.reminder).toEqual({ flow: 'nudge', at: due, vars: { orderId: 'E20261031001' } });
+    // The goto handed the order number to the next flow: it is not asked again.
+    expect(r.state.frame).toMatchObject({ flow: 'change_address', step: 'ask_address', slots: { orderId: 'E20261031001' } });
+    expect(start().reminder?.at).toBe(due);
+
+    // Busy in another flow when it falls due: dropped, never sent twice.
+    const busy = step(lib, r.state, { type: 'timer', name: 'reminder', at: due, due });
+    expect(replies(busy.effects)).toEqual([]);
+    expect(busy.state.reminder).toBeNull();
+
+    r = step(lib, r.state, message('算了', u({ control: 'cancel' })));
+    const stale = step(lib, r.state, { type: 'timer', name: 'reminder', at: due, due: due - 1 });
+    expect(stale.effects).toEqual([]);
+    const fired = step(lib, r.state, { type: 'timer', name: 'reminder', at: due, due });
+    expect(replies(fired.effects)).toEqual(['订单 E20261031001 还没付款哦']);
+    expect(fired.state.reminder).toBeNull();
+
+    // "不用了" is the reminder's opt-out here, not the control word that leaves a flow.
+    const stopped = step(lib, fired.state, message('不用了', u({ control: 'cancel' })));
+    expect(replies(stopped.effects)).toEqual(['不再提醒', '请问还有其他问题吗？']);
+    expect(stopped.state.remindersOff).toBe(true);
+    const again = step(lib, { ...stopped.state, remindersSent: [] }, message('订单没付款', u({ intent: 'unpaid', slots: { orderId: 'E20261030001' } })));
+    expect(again.effects.some((e) => e.kind === 'setTimer' && e.name === 'reminder')).toBe(false);
+  });
+
+  it('"别再提醒我了" at any time cancels a pending reminder', async () => {
+    const lib = await extended();
+    const set = step(lib, newDialog(), message('订单没付款', u({ intent: 'unpaid', slots: { orderId: 'E20261031001' } })));
+    const left = step(lib, set.state, message('算了', u({ control: 'cancel' })));
+    const r = step(lib, left.state, message('别再提醒我了', u({ intent: 'stop' })));
+    expect(r.effects).toContainEqual({ kind: 'cancelTimer', name: 'reminder' });
+    expect(r.state).toMatchObject({ reminder: null, remindersOff: true });
+  });
+
+  it('a photo question takes a picture, a link, or "稍后发", and nothing else', async () => {
+    const lib = await extended();
+    const asked = step(lib, newDialog(), message('东西坏了', u({ intent: 'damaged' }))).state;
+    expect(replies(step(lib, asked, { type: 'message', text: '看图', understanding: u(), at: NOW, imageUrl: 'https://img.example.com/a.jpg' }).effects)[0]).toBe('收到 https://img.example.com/a.jpg');
+    expect(replies(step(lib, asked, message('晚点拍给你', u())).effects)[0]).toBe('收到 later');
+    expect(step(lib, asked, message('坏得很厉害', u())).state.frame?.step).toBe('photo');
+  });
+
+  it('an order number in the first words leans to a flow that asks for one, over a product-like guess', async () => {
+    const lib = await extended();
+    const r = step(lib, newDialog(), message('羽绒服那单 E20261027001 快递到哪了', u({
+      slots: { orderId: 'E20261027001' },
+      candidates: [{ id: 'greet', confidence: 0.3 }, { id: 'track_order', confidence: 0.2 }],
+    })));
+    expect(r.effects).toContainEqual({ kind: 'record', event: 'flow_started', detail: 'track_order' });
+  });
+});
+
+describe('library checks at load', () => {
+  async function problems(edit: (files: Record<string, string>) => void, extra: ActionRegistry = {}): Promise<string[]> {
+    const files = await readLibraryDir(LIB_DIR);
+    edit(files);
+    try {
+      compileLibrary(parseLibrary(files), { ...actions, ...extra }, {});
+    } catch (error) {
+      if (error instanceof LibraryError) return error.problems.map((p) => `${p.where}: ${p.message}`);
+      throw error;
+    }
+    return [];
+  }
+
+  it('an order change without a read-back before it is refused', async () => {
+    const found = await problems((f) => { f['flows/change_address.yaml'] = f['flows/change_address.yaml']!.replace('yes: apply', 'yes: done'); });
+    expect(found).toContainEqual(expect.stringMatching(/step apply: action "applyAddress" changes the order but no confirm step \(read-back\) leads to it/));
+  });
+
+  it('a text an action says must be in replies.yaml, and a text nobody says is flagged', async () => {
+    const says = { changesOrder: false, texts: ['shipLate'], run: async () => ({ ok: true as const }) };
+    expect(await problems(() => undefined, { says })).toContainEqual('replies.yaml shipLate: missing: action "says" says it');
+    expect(await problems((f) => { f['replies.yaml'] += '\ngretting: { zh: 你好, en: Hi }\n'; })).toContainEqual('replies.yaml gretting: no action or engine part says this text (a misspelt name?)');
+  });
+
+  it('a delay or due time must name a number of policy.yaml, and a goto an existing flow', async () => {
+    const found = await problems((f) => {
+      f['flows/x.yaml'] = 'id: x\ntitle: { zh: 测试, en: Test }\nsteps:\n  - { id: a, type: remind, flow: nowhere, policyMinutes: silenceRemindMinute }\n  - { id: b, type: followUp, policyHours: intentThreshold, note: { zh: 记, en: note } }\n  - { id: c, type: goto, flow: gone }\n';
+    });
+    expect(found).toEqual(expect.arrayContaining([
+      'flows/x step a: goes to unknown flow "nowhere"',
+      'flows/x step a: "silenceRemindMinute" is not a number in policy.yaml',
+      'flows/x step c: goes to unknown flow "gone"',
+    ]));
   });
 });

@@ -25,7 +25,7 @@ describe('script library', () => {
     const files = await shippedFiles();
     expect(Object.keys(files)).toEqual(expect.arrayContaining(['intents.yaml', 'replies.yaml', 'policy.yaml', 'forbidden.yaml', 'synonyms.yaml', 'faq.csv', 'flows/track_order.yaml']));
     const lib = await loadLibrary(DEFAULT_LIBRARY_DIR);
-    expect([...lib.flows.keys()].sort()).toEqual(['greeting', 'human', 'thanks', 'track_order']);
+    expect([...lib.flows.keys()].sort()).toEqual(['after_sale', 'cancel_order', 'cart_reminder', 'change_order', 'complaint', 'greeting', 'how_to_buy', 'human', 'product_info', 'promotions', 'size_advice', 'stop_reminders', 'thanks', 'track_order', 'unpaid_reminder']);
     expect(lib.content.faq.length).toBeGreaterThanOrEqual(8);
     for (const intent of lib.content.intents) expect(lib.flowByIntent.get(intent.id), intent.id).toBeDefined();
   });

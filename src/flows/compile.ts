@@ -1,5 +1,5 @@
 /** Turns parsed library content into what the engine runs: steps by id, names resolved, indexes built. */
-import type { Flow, Step, Text } from './schema.ts';
+import { policyNumber, Replies, type Flow, type Step, type Text } from './schema.ts';
 import type { LibraryContent } from './loader.ts';
 import type { ActionRegistry, GuardRegistry } from './registry.ts';
 import { LibraryError, type LibraryProblem } from './errors.ts';
@@ -36,11 +36,11 @@ export function targetsOf(step: Step): string[] {
   const targets: (string | undefined)[] = [step.next];
   switch (step.type) {
     case 'ask': targets.push(step.onGiveUp); break;
-    case 'choose': targets.push(step.onGiveUp, ...step.options.map((o) => o.next)); break;
+    case 'choose': targets.push(step.onGiveUp, step.otherwise?.next, ...step.options.map((o) => o.next)); break;
     case 'action': targets.push(step.onError); break;
     case 'branch': targets.push(...step.cases.map((c) => c.next), step.else); break;
     case 'confirm': targets.push(step.yes, step.no); break;
-    case 'say': case 'handoff': case 'followUp': case 'end': break;
+    case 'say': case 'handoff': case 'followUp': case 'end': case 'goto': case 'remind': case 'stopReminders': break;
   }
   return targets.filter((t): t is string => t !== undefined);
 }
@@ -48,7 +48,7 @@ export function targetsOf(step: Step): string[] {
 /** Every customer-facing text of the library with where it is, for the forbidden-phrase check. */
 export function textsOf(content: LibraryContent): { where: string; text: Text }[] {
   const texts: { where: string; text: Text }[] = [];
-  for (const [name, text] of Object.entries(content.replies)) texts.push({ where: `replies.yaml ${name}`, text });
+  for (const [name, text] of Object.entries(content.replies)) if (text) texts.push({ where: `replies.yaml ${name}`, text });
   for (const flow of content.flows) {
     texts.push({ where: `flows/${flow.id} title`, text: flow.title });
     for (const step of flow.steps) {
@@ -104,9 +104,19 @@ export function compileLibrary(content: LibraryContent, actions: ActionRegistry,
       const at = `${where} step ${step.id}`;
       for (const target of targetsOf(step)) if (!steps.has(target)) problems.push({ where: at, message: `goes to unknown step "${target}"` });
       if (step.type === 'action' && !actions[step.action]) problems.push({ where: at, message: `unknown action "${step.action}" (known: ${Object.keys(actions).join(', ')})` });
-      if (step.type === 'branch') for (const c of step.cases) if (!guards[c.when]) problems.push({ where: at, message: `unknown guard "${c.when}"` });
+      if (step.type === 'branch') for (const c of step.cases) if ('when' in c && !guards[c.when]) problems.push({ where: at, message: `unknown guard "${c.when}"` });
       if (step.type === 'ask' && step.guard && !guards[step.guard]) problems.push({ where: at, message: `unknown guard "${step.guard}"` });
+      if (step.type === 'ask' && step.before && !actions[step.before]) problems.push({ where: at, message: `unknown action "${step.before}"` });
+      if (step.type === 'ask' && step.skipWords.length > 0 && !step.onGiveUp) problems.push({ where: at, message: 'skipWords need onGiveUp (where "none" goes)' });
+      if ((step.type === 'goto' || step.type === 'remind') && !content.flows.some((f) => f.id === step.flow)) problems.push({ where: at, message: `goes to unknown flow "${step.flow}"` });
+      const policyName = step.type === 'followUp' ? step.policyHours : step.type === 'remind' ? step.policyMinutes : undefined;
+      if (policyName !== undefined && policyNumber(content.policy, policyName) === undefined) problems.push({ where: at, message: `"${policyName}" is not a number in policy.yaml` });
+      // The handbooks' read-back: nothing changes an order unless the customer said yes to what will change.
+      if (step.type === 'action' && actions[step.action]?.changesOrder && !flow.steps.some((s) => s.type === 'confirm' && s.yes === step.id)) {
+        problems.push({ where: at, message: `action "${step.action}" changes the order but no confirm step (read-back) leads to it with yes` });
+      }
     }
+    for (const intent of flow.holds) if (!intentIds.has(intent)) problems.push({ where, message: `holds unknown intent "${intent}"` });
     for (const intent of flow.intents) {
       if (!intentIds.has(intent)) problems.push({ where, message: `starts on unknown intent "${intent}"` });
       const other = flowByIntent.get(intent);
@@ -117,6 +127,17 @@ export function compileLibrary(content: LibraryContent, actions: ActionRegistry,
     flows.set(flow.id, { flow, steps, following, first });
   }
   for (const id of intentIds) if (!flowByIntent.has(id)) problems.push({ where: `intents.yaml ${id}`, message: 'no flow starts on this intent' });
+  // The texts actions say live in replies.yaml: a missing one is refused now, not met in a chat;
+  // a text nobody says is most likely a misspelt name.
+  // Every key the schema declares is said by the engine or the pipeline; the others must be an action's.
+  const used = new Set<string>(Object.keys(Replies.shape));
+  for (const [name, def] of Object.entries(actions)) {
+    for (const text of def.texts ?? []) {
+      used.add(text);
+      if (!content.replies[text]) problems.push({ where: `replies.yaml ${text}`, message: `missing: action "${name}" says it` });
+    }
+  }
+  for (const name of Object.keys(content.replies)) if (!used.has(name)) problems.push({ where: `replies.yaml ${name}`, message: 'no action or engine part says this text (a misspelt name?)' });
   problems.push(...forbiddenPhraseProblems(content));
   if (problems.length > 0) throw new LibraryError(problems);
 

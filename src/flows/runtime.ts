@@ -1,7 +1,8 @@
 /** Carries out the engine's `action` effects and feeds their results back until the turn settles. */
-import { step, type DialogState, type Effect, type EngineEvent, type Outcome } from './engine.ts';
+import { renderTemplate, step, type DialogState, type Effect, type EngineEvent, type Outcome } from './engine.ts';
 import type { CompiledLibrary } from './compile.ts';
-import type { ActionContext, ActionResult, Vars } from './registry.ts';
+import type { ActionCall, ActionContext, ActionResult, Vars } from './registry.ts';
+import type { Text } from './schema.ts';
 import { FlowError } from './errors.ts';
 import { ShopError } from '../commerce/shop.ts';
 
@@ -37,12 +38,27 @@ export async function runTurn(
       }
       const def = lib.actions[effect.name];
       if (!def) throw new FlowError(current.frame?.flow ?? '?', current.frame?.step ?? '?', `unknown action ${effect.name}`);
-      const actionResult = await runAction(lib, () => def.run(context(effect.vars, current.lang)), opts.actionTimeoutMs);
+      const call = withLibrary(lib, context(effect.vars, current.lang), def.texts ?? []);
+      const actionResult = await runAction(lib, () => def.run(call), opts.actionTimeoutMs);
       next = { type: 'actionResult', result: actionResult, at: event.at };
     }
     if (result.outcome !== 'action') return { state: current, effects, outcome: result.outcome };
   }
   throw new Error('unreachable: the engine asked for an action without naming one');
+}
+
+/** The pipeline's context plus the library's policy and texts (only the texts the action declared). */
+function withLibrary(lib: CompiledLibrary, ctx: ActionContext, texts: readonly string[]): ActionCall {
+  return {
+    ...ctx,
+    policy: lib.content.policy,
+    text(name: string, vars: Vars = {}): Text {
+      const text = texts.includes(name) ? lib.content.replies[name] : undefined;
+      if (!text) throw new FlowError('?', '?', `the action used the text "${name}" it did not declare (ActionDef.texts)`);
+      const all = { ...ctx.vars, ...vars };
+      return { zh: renderTemplate(text.zh, all), en: renderTemplate(text.en, all) };
+    },
+  };
 }
 
 /**
