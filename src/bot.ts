@@ -24,6 +24,8 @@ import { createLlm } from './llm/client.ts';
 import type { Llm } from './llm/types.ts';
 import { createLiveLibrary } from './library/live.ts';
 import { libraryRoutes } from './server/library-routes.ts';
+import { parseStoryFile, runStories } from './flows/stories.ts';
+import { storyBots } from './library/story-bot.ts';
 import { channelRoutes } from './server/channel-routes.ts';
 import { reportRoutes } from './server/report-routes.ts';
 import { createReportRecorder } from './reports/recorder.ts';
@@ -90,6 +92,19 @@ export function compileBundle(files: LibraryFiles): LibraryBundle {
 async function demoOrFileData(file: string | undefined, now: Date) {
   if (file) return loadShopData(file);
   return rebaseShopData(await loadShopData(DEMO_SHOP_PATH), new Date(DEMO_BASE_TIME), now);
+}
+
+/**
+ * The library's stories (stories/*.yaml) run against a version of its files: each story in its
+ * own sandbox (memory store, a fresh demo shop), so nothing reaches live conversations or orders.
+ */
+async function runLibraryStories(files: LibraryFiles): Promise<{ passed: number; failed: number; results: unknown[] }> {
+  const { library } = compileBundle(files);
+  const stories = Object.entries(files)
+    .filter(([name]) => name.startsWith('stories/') && /\.ya?ml$/.test(name))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([name, text]) => parseStoryFile(text, name).stories);
+  return runStories(stories, storyBots(library, await loadShopData(DEMO_SHOP_PATH)));
 }
 
 export async function createBot(config: Config, opts: BotOptions): Promise<Bot> {
@@ -170,7 +185,7 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
       staffRoutes(auth, { secureCookies: false }),
       handoverRoutes({ auth, desk, store, shop, config: handoverConfig }),
       reportRoutes({ auth, reports: store.reports, shifts: () => handoverConfig().shifts, timeZone: config.TZ_SHOP, now }),
-      libraryRoutes({ auth, repo: libraryRepo, bus: store.bus, docs: store.docs, compile: compileBundle }),
+      libraryRoutes({ auth, repo: libraryRepo, bus: store.bus, docs: store.docs, compile: compileBundle, runStories: runLibraryStories }),
       channelRoutes(auth, channels),
     ],
   });

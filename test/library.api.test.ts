@@ -122,3 +122,25 @@ describeRedis('library: every process follows a publish', (server) => {
     }
   });
 });
+
+describe('stories against the draft', () => {
+  it('runs the library\'s stories on the draft, in a sandbox, and says which failed', async () => {
+    const t = await startTestBot({ env });
+    try {
+      const admin = await login(t.url, 'admin', 'admin-pass-123');
+      const before = await t.bot.shop.order('E20261030001');
+      const ok = await call(t.url, 'POST', '/api/library/draft/test', admin);
+      expect(ok.status).toBe(200);
+      expect(ok.body.failed).toBe(0);
+      expect(Number(ok.body.passed)).toBeGreaterThanOrEqual(60);
+      // A draft that words the closing question differently breaks the stories that expect it.
+      expect((await call(t.url, 'PUT', '/api/library/draft/replies/anythingElse', admin, { zh: '还需要别的吗？', en: 'Need anything more?' })).status).toBe(200);
+      const broken = await call(t.url, 'POST', '/api/library/draft/test', admin);
+      expect(Number(broken.body.failed)).toBeGreaterThanOrEqual(1);
+      // The sandbox changed no real order.
+      expect(await t.bot.shop.order('E20261030001')).toEqual(before);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});

@@ -6,7 +6,7 @@
 import { assertNever, conversationIdOf, outboundText, type ConversationRef, type Inbound, type Lang, type Outbound } from '../bots/messages.ts';
 import type { Shop } from '../commerce/shop.ts';
 import type { CompiledLibrary } from '../flows/compile.ts';
-import type { Effect, EngineEvent, RecordedEvent } from '../flows/engine.ts';
+import { saysLanguage, type Effect, type EngineEvent, type RecordedEvent } from '../flows/engine.ts';
 import type { ActionContext, Vars } from '../flows/registry.ts';
 import { runTurn } from '../flows/runtime.ts';
 import type { HandoffReason, Priority, Text } from '../flows/schema.ts';
@@ -172,7 +172,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     // The platform's language (Telegram's language_code) until the customer's own words say otherwise.
     if (inbound?.customer.languageHint) state.dialog.lang = inbound.customer.languageHint.toLowerCase().startsWith('en') ? 'en' : 'zh';
     if (ref.channel === 'wechat' || ref.channel === 'telegram') {
-      const customer = await deps.shop.customerByChannel(ref.channel, ref.userId).catch(() => null);
+      // A slow shop must not hold up the first message: without an answer in time, no binding yet.
+      const customer = await Promise.race([
+        deps.shop.customerByChannel(ref.channel, ref.userId).catch(() => null),
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), 1500).unref()),
+      ]);
       if (customer) state.customer.shopCustomerId = customer.id;
       state.dialog.salutation = salutationOf(customer ?? null, inbound?.customer.displayName);
     }
@@ -209,7 +213,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           deps.observer?.handoff?.({ conversationId: conversationIdOf(state.ref), ref: state.ref, reason: effect.reason, priority: effect.priority, customerName: state.customer.displayName });
           break;
         case 'followUp':
-          tickets.push({ kind: 'follow_up', reason: effect.reason, priority: effect.reason === 'follow_up' ? 'normal' : 'high', dueAt: effect.dueAt, note: effect.note });
+          tickets.push({ kind: 'follow_up', reason: effect.reason, priority: effect.priority ?? (effect.reason === 'follow_up' ? 'normal' : 'high'), dueAt: effect.dueAt, note: effect.note });
           break;
         case 'setTimer': case 'cancelTimer': timers.push(effect); break;
         case 'record':
@@ -370,12 +374,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       replies = thanks ? [{ kind: 'text', text: thanks[state.dialog.lang] }] : [];
       outcome = 'rated';
     } else if (state.mode === 'human') {
-      if (/\p{L}/u.test(inbound.text)) state.dialog.lang = u.lang;
+      if (saysLanguage(inbound.text)) state.dialog.lang = u.lang;
       replies = humanModeTurn(lib, state, u);
       outcome = state.mode === 'human' ? 'withPerson' : 'complete';
       deps.observer?.customerMessageInHumanMode?.({ conversationId: id, text: inbound.text });
     } else {
-      const event: EngineEvent = { type: 'message', text: inbound.text, understanding: u, at: at.getTime() };
+      const event: EngineEvent = { type: 'message', text: inbound.text, understanding: u, at: at.getTime(), ...(inbound.imageUrl ? { imageUrl: inbound.imageUrl } : {}) };
       const output = await runTurn(lib, state.dialog, event, actionContext(state), { actionTimeoutMs });
       // One model call per turn at most, so a slow provider costs one time limit, not two.
       if (deps.llm && !askModel) await wordFaqAnswers(lib, inbound.text, output.state.lang, output.effects);
@@ -462,7 +466,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         if (!loaded || !state || state.mode === 'human') return;
         const lib = deps.library();
         const at = deps.now();
-        const output = await runTurn(lib, state.dialog, { type: 'timer', name: 'silence', at: at.getTime(), due: timer.at }, actionContext(state), { actionTimeoutMs });
+        const output = await runTurn(lib, state.dialog, { type: 'timer', name: timer.name === 'reminder' ? 'reminder' : 'silence', at: at.getTime(), due: timer.at }, actionContext(state), { actionTimeoutMs });
         state.dialog = output.state;
         const reported: ReportEvent[] = [];
         const { replies, timers, tickets } = applyEffects(state, output.effects, reported);

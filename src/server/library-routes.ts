@@ -4,6 +4,7 @@ import { structuredPatch } from 'diff';
 import { z } from 'zod';
 import type { LibraryFiles } from '../flows/loader.ts';
 import { parseLibrary } from '../flows/loader.ts';
+import { LibraryError } from '../flows/errors.ts';
 import { checkLibrary } from '../library/check.ts';
 import { DraftEditError, deletePart, importFaqCsv, PARTS, putPart, FaqInput, type Part } from '../library/edit.ts';
 import { LIBRARY_TOPIC } from '../library/live.ts';
@@ -151,7 +152,15 @@ export function libraryRoutes(deps: LibraryRouteDeps): Router {
 
   router.post('/library/draft/test', manager, async (req, res) => {
     if (!deps.runStories) throw new HttpError(501, 'not_available', 'story tests are not available in this build');
-    const result = await deps.runStories((await deps.repo.draft()).files);
+    let result: { passed: number; failed: number; results: unknown[] };
+    try {
+      result = await deps.runStories((await deps.repo.draft()).files);
+    } catch (error) {
+      // A draft that does not load cannot be tested: its problems say why.
+      if (error instanceof LibraryError) throw new ProblemsError(422, 'check_failed', 'the draft does not load', error.problems);
+      if (error instanceof Error && !(error instanceof HttpError)) throw new ProblemsError(422, 'invalid_story', error.message, []);
+      throw error;
+    }
     await deps.repo.audit({ by: who(req), action: 'tested', detail: `${result.passed} passed, ${result.failed} failed` });
     res.json(result);
   });
