@@ -22,6 +22,8 @@ describe('WeChat rendering', () => {
     expect(chosenOption('3', options)).toBeNull();
     expect(chosenOption('5432', options)).toBeNull();
     expect(chosenOption('1', null)).toBeNull();
+    // A lone "talk to a person" button under a quantity question: "1" is the answer, not the button.
+    expect(chosenOption('1', [{ label: '转人工', value: '转人工' }])).toBeNull();
   });
 
   it('writes an order card as lines of text', () => {

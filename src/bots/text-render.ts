@@ -42,7 +42,9 @@ function asciiDigits(text: string): string {
  * one of the offered numbers (then it goes to the pipeline as typed).
  */
 export function chosenOption(text: string, options: readonly QuickReply[] | null): QuickReply | null {
-  if (!options) return null;
+  // A question whose only button is "talk to a person" (a quantity, a phone's last digits) wants
+  // the number itself: "1" is one piece, not a handoff.
+  if (!options || options.length < 2) return null;
   const match = /^\s*(\d{1,2})\s*[.。、]?\s*$/.exec(asciiDigits(text));
   if (!match) return null;
   return options[Number(match[1]) - 1] ?? null;
