@@ -283,10 +283,13 @@ class Turn {
       const forMood = this.lib.content.flows.find((f) => u.sentiment !== 'neutral' && u.sentiment !== 'abusive' && f.moods.includes(u.sentiment));
       if (forMood) return this.startFlow(forMood.id, u, text);
     }
-    const faq = this.lib.faq.decide(text);
     const margin = this.lib.content.policy.flowOverFaqMargin;
     // A flow that listens to the customer's mood (a complaint, for an angry customer) is not pre-empted by an FAQ answer.
     const moodFits = flowId !== undefined && this.flow(flowId).flow.moods.some((m) => m === u.sentiment);
+    // An FAQ answer (confidence at most 1) cannot beat an intent this sure: skip the search then.
+    const faqCannotWin = flowId !== undefined && (moodFits || (!this.flow(flowId).flow.yieldToFaq && (u.intent?.confidence ?? 0) + margin >= 1));
+    if (flowId && faqCannotWin) return this.startFlow(flowId, u, text);
+    const faq = this.lib.faq.decide(text);
     const faqWins = faq.kind === 'answer' && flowId !== undefined && !moodFits
       && (this.flow(flowId).flow.yieldToFaq || faq.confidence > (u.intent?.confidence ?? 0) + margin);
     if (flowId && !faqWins) return this.startFlow(flowId, u, text);
@@ -733,12 +736,20 @@ export function renderTemplate(template: string, vars: Vars): string {
   return filled === template ? filled : filled.replace(/ {2,}/g, ' ').replace(/ +([,.!?;:])/g, '$1').trim();
 }
 
+const dueFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** A due time as a customer reads it, in the shop's time zone (Asia/Shanghai): "11月22日 18:00". */
 export function formatDue(at: number, lang: Lang, timeZone = 'Asia/Shanghai'): string {
   const d = new Date(at);
-  return lang === 'zh'
-    ? new Intl.DateTimeFormat('zh-CN', { timeZone, month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }).format(d)
-    : new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false }).format(d);
+  const key = `${lang}|${timeZone}`;
+  let format = dueFormats.get(key);
+  if (!format) {
+    format = lang === 'zh'
+      ? new Intl.DateTimeFormat('zh-CN', { timeZone, month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false })
+      : new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
+    dueFormats.set(key, format);
+  }
+  return format.format(d);
 }
 
 /** The option a customer picked: by its value, its label in either language, its number, or a synonym. */

@@ -54,9 +54,24 @@ function* minutesOf(shift: Shift): Generator<number> {
   for (let m = start; m !== end; m = (m + 1) % (24 * 60)) yield m;
 }
 
+/** Formatters are costly to make and are asked for on every message (reports, tickets): one per zone. */
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+function clockFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = clockFormats.get(timeZone);
+  if (!format) clockFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false })));
+  return format;
+}
+
+/** Whether a shift covers a minute of the day (a night shift wraps past midnight). */
+function covers(shift: Shift, minute: number): boolean {
+  const start = toMinutes(shift.start);
+  const end = toMinutes(shift.end);
+  return start < end ? minute >= start && minute < end : minute >= start || minute < end;
+}
+
 /** The local time of day (minutes) of an instant in a time zone. */
 export function localMinutes(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false }).formatToParts(at);
+  const parts = clockFormat(timeZone).formatToParts(at);
   const h = Number(parts.find((p) => p.type === 'hour')?.value ?? 0) % 24;
   const m = Number(parts.find((p) => p.type === 'minute')?.value ?? 0);
   return h * 60 + m;
@@ -81,7 +96,7 @@ export class ShiftClock {
   }
 
   private shiftAtMinute(m: number): Shift {
-    return this.config.shifts.find((s) => [...minutesOf(s)].includes(m)) ?? this.config.shifts[0]!;
+    return this.config.shifts.find((s) => covers(s, m)) ?? this.config.shifts[0]!;
   }
 
   /** When the shift after the one running at `at` starts. */
