@@ -1,7 +1,11 @@
 /** The FAQ knowledge base: reading CSV and YAML, and deciding to answer, ask back or abstain. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYamlText } from 'yaml';
 import { parseCsv } from '../src/knowledge/csv.ts';
 import { answerIn, createFaqIndex, parseFaqCsv, parseFaqYaml, type FaqEntry } from '../src/knowledge/faq.ts';
+import { createFaqAnalyzer } from '../src/knowledge/analysis.ts';
+import { DEFAULT_MODELS, fitLogistic, predict } from '../src/knowledge/calibration.ts';
 
 describe('parseCsv', () => {
   it('reads quoted fields with commas, doubled quotes and line breaks, CRLF and a BOM', () => {
@@ -61,6 +65,28 @@ describe('parseFaqCsv', () => {
     const header = parseFaqCsv('question,answer\n问,答\n', 'h.csv');
     expect(header.entries).toEqual([]);
     expect(header.problems[0]).toMatchObject({ line: 1, message: expect.stringContaining('header') });
+  });
+});
+
+describe('the optional threshold column', () => {
+  it('accepts a sixth column "threshold" (empty = the default) and refuses a value outside 0..1', () => {
+    const text = 'id,question,answer,alternates,tags,threshold\nsizes,尺码准吗?,标准码。,,,0.9\nwash,怎么洗?,冷水洗。,,,\nbad,问?,答。,,,1.5\nnan,问?,答。,,,很高\n';
+    const { entries, problems } = parseFaqCsv(text, 't.csv');
+    expect(entries).toEqual([
+      { id: 'sizes', question: '尺码准吗?', answer: '标准码。', alternates: [], tags: [], threshold: 0.9 },
+      { id: 'wash', question: '怎么洗?', answer: '冷水洗。', alternates: [], tags: [] },
+    ]);
+    expect(entries[1]).not.toHaveProperty('threshold');
+    expect(problems.map((p) => [p.line, p.message])).toEqual([
+      [4, expect.stringContaining('threshold must be a number from 0 to 1')],
+      [5, expect.stringContaining('threshold must be a number from 0 to 1')],
+    ]);
+  });
+
+  it('takes threshold from YAML too, and keeps the five-column header working', () => {
+    const yaml = parseFaqYaml('- {id: a, question: 问?, answer: 答, threshold: 0.8}\n', 'f.yaml');
+    expect(yaml.entries[0]?.threshold).toBe(0.8);
+    expect(parseFaqCsv('id,question,answer,alternates,tags\na,问?,答,,\n', 'f.csv').entries[0]).not.toHaveProperty('threshold');
   });
 });
 
@@ -131,11 +157,9 @@ describe('FAQ index', () => {
     ['可以发顺丰吗', 'courier'],
     ['不喜欢可以退吗', 'return_policy'],
     ['七天无理由吗', 'return_policy'],
-    ['退回来邮费谁付', 'return_fee'],
     ['退款什么时候到账', 'refund_time'],
     ['尺碼表', 'size_guide'],
     ['这件什么材质的', 'fabric'],
-    ['羽绒服怎么洗', 'washing'],
     ['能开增值税专票吗', 'invoice'],
     ['可以货到付款吗', 'cod'],
     ['do you accept cash on delivery', 'cod'],
@@ -143,6 +167,13 @@ describe('FAQ index', () => {
     const decision = index.decide(query);
     expect(decision.kind).toBe('answer');
     if (decision.kind === 'answer') expect(decision.entry.id).toBe(id);
+  });
+
+  it.each([
+    ['退回来邮费谁付', 'return_fee'],
+    ['羽绒服怎么洗', 'washing'],
+  ])('ranks %s first with %s (words the FAQ does not know make it less sure)', (query, id) => {
+    expect(index.search(query, 3)[0]?.entry.id).toBe(id);
   });
 
   it.each(['你们老板是谁', '今天天气怎么样', '你是机器人吗', '推荐一款适合约会的裙子', "what's your name"])(
@@ -162,19 +193,115 @@ describe('FAQ index', () => {
     }
   });
 
-  it('ranks search hits best first with scores and confidences in 0..1', () => {
+  it('ranks search hits best first with relevance and confidence in 0..1', () => {
     const hits = index.search('退货运费谁出', 3);
     expect(hits[0]?.entry.id).toBe('return_fee');
     for (const h of hits) {
       expect(h.score).toBeGreaterThan(0);
       expect(h.score).toBeLessThanOrEqual(1);
-      expect(h.confidence).toBeLessThanOrEqual(h.score);
+      expect(h.confidence).toBeGreaterThanOrEqual(0);
+      expect(h.confidence).toBeLessThanOrEqual(1);
     }
     expect(hits.map((h) => h.score)).toEqual([...hits.map((h) => h.score)].sort((a, b) => b - a));
+    // The best hit's confidence is the one decide() uses.
+    const decision = index.decide('退货运费谁出');
+    expect(decision).toMatchObject({ kind: 'answer', confidence: hits[0]?.confidence });
     expect(index.search('')).toEqual([]);
+  });
+
+  it('uses the default models on an FAQ too small to learn from', () => {
+    expect(createFaqIndex(FAQ.slice(0, 3), { synonyms: SYNONYMS }).models).toBe(DEFAULT_MODELS);
   });
 
   it('abstains on an empty FAQ', () => {
     expect(createFaqIndex([]).decide('运费怎么算')).toEqual({ kind: 'abstain' });
   });
+});
+
+describe('per-entry threshold', () => {
+  const base = createFaqIndex(FAQ, { synonyms: SYNONYMS });
+  const query = '退款要几天才到';
+
+  it('an entry with a high threshold of its own is not answered where it otherwise would be', () => {
+    const before = base.decide(query);
+    expect(before).toMatchObject({ kind: 'answer', entry: { id: 'refund_time' } });
+    const strict = FAQ.map((e) => (e.id === 'refund_time' ? { ...e, threshold: 0.99 } : e));
+    const after = createFaqIndex(strict, { synonyms: SYNONYMS }).decide(query);
+    expect(after.kind).not.toBe('answer');
+  });
+
+  it('an entry with a low threshold of its own is answered where the index would ask back', () => {
+    const decision = base.decide('几天');
+    expect(decision.kind).toBe('clarify');
+    const lenient = FAQ.map((e) => (e.id === 'refund_time' || e.id === 'shipping_time' ? { ...e, threshold: 0.05 } : e));
+    expect(createFaqIndex(lenient, { synonyms: SYNONYMS }).decide('几天').kind).toBe('answer');
+  });
+});
+
+describe('analysis', () => {
+  it('reads pinyin initials and English mixed into Chinese as the synonym group\'s word', () => {
+    const analyzer = createFaqAnalyzer([['包邮', '免运费', 'by'], ['优惠券', '券', 'yhq', 'coupon']]);
+    expect(analyzer.tokens('by吗').has('包邮')).toBe(true);
+    expect(analyzer.tokens('这个能by不').has('包邮')).toBe(true);
+    expect(analyzer.tokens('yhq').has('优惠券')).toBe(true);
+    expect(analyzer.tokens('coupon怎么用').has('优惠券')).toBe(true);
+    // An English sentence keeps its words.
+    expect(analyzer.tokens('ship it by friday').has('包邮')).toBe(false);
+    // Full width and traditional characters fold like everywhere else.
+    expect([...analyzer.tokens('免運費嗎')]).toEqual([...analyzer.tokens('免运费吗')]);
+  });
+});
+
+describe('calibration', () => {
+  it('fits a logistic model that recovers a known one, and keeps the prior with no data', () => {
+    // Deterministic data from p = σ(-1 + 3x): outcome rates at each x match the model.
+    const rows: { x: number[]; y: number }[] = [];
+    for (let i = 0; i <= 20; i++) {
+      const x = i / 20;
+      const p = 1 / (1 + Math.exp(-(-1 + 3 * x)));
+      for (let k = 0; k < 100; k++) rows.push({ x: [x], y: k < Math.round(p * 100) ? 1 : 0 });
+    }
+    const model = fitLogistic(rows, { bias: 0, weights: [0] }, 0.01);
+    expect(model.bias).toBeCloseTo(-1, 1);
+    expect(model.weights[0]).toBeCloseTo(3, 1);
+    expect(predict(model, [0.5])).toBeCloseTo(1 / (1 + Math.exp(-0.5)), 2);
+    expect(fitLogistic([], { bias: 2, weights: [1] }, 1)).toEqual({ bias: 2, weights: [1] });
+  });
+});
+
+// The shipped library's FAQ, asked the way customers write (these questions are not in
+// eval/demo-cases.csv, and not copied from the entries).
+describe('the shipped FAQ', () => {
+  const entries = parseFaqCsv(readFileSync(new URL('../scripts/faq.csv', import.meta.url), 'utf8'), 'faq.csv').entries;
+  const synonyms = parseYamlText(readFileSync(new URL('../scripts/synonyms.yaml', import.meta.url), 'utf8')) as string[][];
+  const index = createFaqIndex(entries, { synonyms });
+
+  it('learns its models from its own wordings', () => {
+    expect(index.models).not.toBe(DEFAULT_MODELS);
+  });
+
+  it.each([
+    ['你们包邮吗', 'free_shipping'],
+    ['请问运费险有送吗', 'freight_insurance'],
+    ['能不能用花呗分期付', 'installment'],
+    ['羽绒服里填的是鸭绒吗', 'down_fill'],
+  ])('answers %s with %s', (query, id) => {
+    expect(index.decide(query)).toMatchObject({ kind: 'answer', entry: { id } });
+  });
+
+  it.each([
+    ['退款一般几天能回来', 'refund_time'],
+    ['衣服洗完变小了', 'shrinkage'],
+    ['can I pay with alipay', 'payment_methods'],
+  ])('has the right entry first for %s (answered or asked back)', (query, id) => {
+    expect(index.search(query, 3)[0]?.entry.id).toBe(id);
+    expect(index.decide(query).kind).not.toBe('abstain');
+  });
+
+  it.each(['查订单', '我的快递到哪了', '转人工', '你好', '谢谢', '明天会下雨吗', '你们卖手机吗'])(
+    'does not answer %s (a flow or nobody handles it)',
+    (query) => {
+      expect(index.decide(query).kind).not.toBe('answer');
+    },
+  );
 });

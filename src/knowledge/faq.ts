@@ -2,8 +2,13 @@
 import { LineCounter, isMap, isNode, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import type { Lang } from '../bots/messages.ts';
-import { createPhraseIndex } from '../understanding/phrase-index.ts';
+import { createFaqAnalyzer } from './analysis.ts';
+import {
+  DEFAULT_MODELS, answerInputs, clarifyInputs, collectSamples, fitFaqModels, predict, rerank,
+  type CalibrationOptions, type FaqModels, type RankedCandidate,
+} from './calibration.ts';
 import { parseCsv } from './csv.ts';
+import { createRanker } from './ranker.ts';
 
 /**
  * One question the shop answers. `answer` is Chinese, optionally followed by a line
@@ -16,6 +21,11 @@ export interface FaqEntry {
   answer: string;
   alternates: string[];
   tags: string[];
+  /**
+   * This entry's own answer threshold (0..1), set by a manager: higher for an answer that must
+   * not be given by mistake, lower for a harmless one. Absent: the index's threshold.
+   */
+  threshold?: number;
 }
 
 /** The line that separates an answer's Chinese text from its English text. */
@@ -48,6 +58,8 @@ export interface FaqParseResult {
 }
 
 const CSV_HEADER = ['id', 'question', 'answer', 'alternates', 'tags'] as const;
+/** The optional last column: an entry's own answer threshold. */
+const THRESHOLD_COLUMN = 'threshold';
 
 /** Alternates and tags are lists in one cell, separated by `|`. */
 function splitList(cell: string): string[] {
@@ -64,6 +76,10 @@ export const FaqEntrySchema = z.object({
     .transform((s) => s.replace(/\r\n?/g, '\n')),
   alternates: listField.pipe(z.array(z.string().trim().min(1).max(500, 'an alternate is longer than 500 characters'))),
   tags: listField.pipe(z.array(z.string().trim().min(1).max(50, 'a tag is longer than 50 characters'))),
+  threshold: z.preprocess(
+    (v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : Number(v.trim())) : v),
+    z.number({ error: 'threshold must be a number from 0 to 1' }).min(0, 'threshold must be a number from 0 to 1').max(1, 'threshold must be a number from 0 to 1').optional(),
+  ),
 });
 
 function reason(error: z.ZodError): string {
@@ -83,13 +99,16 @@ function take(out: FaqParseResult, seen: Map<string, number>, source: string, li
     return;
   }
   seen.set(parsed.data.id, line);
-  out.entries.push(parsed.data);
+  // An entry without its own threshold has no threshold key at all (entries compare equal).
+  const { threshold, ...entry } = parsed.data;
+  out.entries.push(threshold === undefined ? entry : { ...entry, threshold });
 }
 
 /**
  * Reads the FAQ CSV (UTF-8, header `id,question,answer,alternates,tags`, alternates and tags
- * separated by `|`). Good rows become entries; every bad row is refused with its line and the
- * reason. A wrong header refuses the whole file.
+ * separated by `|`; an optional sixth column `threshold` holds an entry's own answer threshold,
+ * 0..1, empty for the default). Good rows become entries; every bad row is refused with its
+ * line and the reason. A wrong header refuses the whole file.
  */
 export function parseFaqCsv(text: string, source: string): FaqParseResult {
   const out: FaqParseResult = { entries: [], problems: [] };
@@ -100,27 +119,29 @@ export function parseFaqCsv(text: string, source: string): FaqParseResult {
     if (out.problems.length === 0) out.problems.push({ where: `${source}:1`, line: 1, message: 'the file is empty' });
     return out;
   }
-  const names = header.fields.map((f) => f.trim().toLowerCase());
-  if (names.join(',') !== CSV_HEADER.join(',')) {
+  const names = header.fields.map((f) => f.trim().toLowerCase()).join(',');
+  const withThreshold = names === [...CSV_HEADER, THRESHOLD_COLUMN].join(',');
+  if (names !== CSV_HEADER.join(',') && !withThreshold) {
     out.problems.push({
       where: `${source}:${header.line}`,
       line: header.line,
-      message: `the header must be "${CSV_HEADER.join(',')}", found "${header.fields.join(',')}"`,
+      message: `the header must be "${CSV_HEADER.join(',')}" (optionally followed by ",${THRESHOLD_COLUMN}"), found "${header.fields.join(',')}"`,
     });
     return out;
   }
+  const width = withThreshold ? CSV_HEADER.length + 1 : CSV_HEADER.length;
   const seen = new Map<string, number>();
   for (const row of rows) {
-    if (row.fields.length !== CSV_HEADER.length) {
+    if (row.fields.length !== width) {
       out.problems.push({
         where: `${source}:${row.line}`,
         line: row.line,
-        message: `expected ${CSV_HEADER.length} fields, found ${row.fields.length} (quote a field that contains a comma)`,
+        message: `expected ${width} fields, found ${row.fields.length} (quote a field that contains a comma)`,
       });
       continue;
     }
-    const [id, question, answer, alternates, tags] = row.fields;
-    take(out, seen, source, row.line, { id, question, answer, alternates, tags });
+    const [id, question, answer, alternates, tags, threshold] = row.fields;
+    take(out, seen, source, row.line, { id, question, answer, alternates, tags, threshold });
   }
   out.problems.sort((a, b) => a.line - b.line);
   return out;
@@ -163,12 +184,15 @@ export function parseFaqYaml(text: string, source: string): FaqParseResult {
 // ---------------------------------------------------------------------------------------------
 // The index
 
-/** One search hit: the entry, how similar its best wording is (0..1) and the calibrated confidence. */
+/** One search hit: the entry, how relevant it is and how likely it is the answer. */
 export interface FaqHit {
   entry: FaqEntry;
-  /** Cosine similarity of the query with the entry's closest question or alternate (0..1). */
+  /** Relevance (0..1) from the learnt re-ranking of minisearch's BM25+ candidates; orders the hits. */
   score: number;
-  /** score tempered by how far ahead of the next entry it is (0..1); what decide() uses. */
+  /**
+   * Calibrated probability (0..1) that this entry is the right answer to the question, counting
+   * how far ahead of the other hits it is; what decide() compares with the threshold.
+   */
   confidence: number;
 }
 
@@ -178,67 +202,111 @@ export type FaqDecision =
   | { kind: 'clarify'; entries: FaqEntry[] }
   | { kind: 'abstain' };
 
-/** Options of {@link createFaqIndex}; the defaults were set on a made-up shop FAQ (see the tests). */
+/** Default answer threshold: answer when the entry is at least this likely to be right. */
+export const DEFAULT_ANSWER_THRESHOLD = 0.6;
+/** Default clarify threshold: ask back when the right entry is at least this likely among the first three. */
+export const DEFAULT_CLARIFY_THRESHOLD = 0.5;
+
+/** Options of {@link createFaqIndex}. */
 export interface FaqIndexOptions {
   /** Synonym groups of the library. */
   synonyms?: readonly (readonly string[])[];
-  /** Answer only at or above this confidence (default 0.45). */
+  /**
+   * Answer when the best entry's confidence (a probability, the same meaning in any FAQ) is at
+   * least this; an entry's own `threshold` wins (default {@link DEFAULT_ANSWER_THRESHOLD}).
+   */
   answerThreshold?: number;
-  /** Below this confidence nothing fits: abstain (default 0.25). */
+  /** Ask back when the probability that one of the first three is right is at least this (default {@link DEFAULT_CLARIFY_THRESHOLD}). */
   clarifyThreshold?: number;
-  /** To answer, the best must be at least this far (in score) ahead of the next (default 0.1). */
-  minLead?: number;
   /** At most this many entries are offered when asking back (default 3). */
   maxClarify?: number;
+  /**
+   * Models to use as they are instead of learning them from the entries' own wordings (a
+   * test, or a bench that does not want to pay for calibration).
+   */
+  models?: FaqModels;
+  /** How the models are learnt (sample sizes, seed). */
+  calibration?: CalibrationOptions;
+  /**
+   * Rank on the answers' text and tags too, not only on questions and alternates (default
+   * true: an answer says what its entry is about in words customers use).
+   */
+  indexAnswers?: boolean;
+}
+
+/** A question's ranked hits and the decision on it, for evaluation and explanation. */
+export interface FaqInspection {
+  hits: FaqHit[];
+  decision: FaqDecision;
 }
 
 /** The FAQ as the bot uses it; built once per library version. */
 export interface FaqIndex {
   /** Entries that fit the query, best first. */
   search(query: string, limit?: number): FaqHit[];
-  /** Answer when the best entry is clearly ahead and sure enough; ask back when a few fit; else abstain. */
+  /** Answer when the best entry is likely enough to be right; ask back when one of a few probably is; else abstain. */
   decide(query: string): FaqDecision;
+  /** search() and decide() in one pass. */
+  inspect(query: string, limit?: number): FaqInspection;
   readonly entries: readonly FaqEntry[];
+  /** The models the index decides with (learnt from its entries, or given). */
+  readonly models: FaqModels;
 }
 
+// Candidates taken from minisearch for re-ranking.
+const CANDIDATES = 10;
+// Entries offered when asking back are those within this many log-odds of the best's relevance.
+const CLARIFY_SPREAD = 2;
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
 /**
- * Indexes each entry's question (weighted a little higher) and alternates with the same
- * Chinese-aware analysis as the intent classifier.
+ * Builds the index: minisearch (BM25+) over the entries' questions, alternates and answers as
+ * analysed by analysis.ts; then learns from the entries' own wordings (each held out in turn)
+ * how to re-rank its candidates and how likely the first is right. See docs/faq.md.
  */
 export function createFaqIndex(entries: readonly FaqEntry[], opts: FaqIndexOptions = {}): FaqIndex {
-  const answerThreshold = opts.answerThreshold ?? 0.45;
-  const clarifyThreshold = opts.clarifyThreshold ?? 0.25;
-  const minLead = opts.minLead ?? 0.1;
-  const maxClarify = opts.maxClarify ?? 3;
-  const byId = new Map(entries.map((e) => [e.id, e]));
-  const index = createPhraseIndex(
-    entries.flatMap((e) => [
-      { group: e.id, text: e.question, primary: true },
-      ...e.alternates.map((text) => ({ group: e.id, text })),
-    ]),
-    { synonyms: opts.synonyms ?? [] },
-  );
+  const answerThreshold = opts.answerThreshold ?? DEFAULT_ANSWER_THRESHOLD;
+  const clarifyThreshold = opts.clarifyThreshold ?? DEFAULT_CLARIFY_THRESHOLD;
+  const maxClarify = Math.max(2, opts.maxClarify ?? 3);
+  const ranker = createRanker(entries, createFaqAnalyzer(opts.synonyms ?? []), { indexAnswers: opts.indexAnswers ?? true });
+  const models = opts.models ?? fitFaqModels(collectSamples(ranker, opts.calibration), DEFAULT_MODELS);
 
-  function search(query: string, limit = 5): FaqHit[] {
+  function hitsOf(ranked: readonly RankedCandidate[], limit: number): FaqHit[] {
     const hits: FaqHit[] = [];
-    for (const m of index.match(query, limit)) {
-      const entry = byId.get(m.group);
-      if (entry) hits.push({ entry, score: m.similarity, confidence: m.confidence });
-    }
+    ranked.slice(0, limit).forEach((c, i) => {
+      const entry = entries[c.entry];
+      if (!entry) return;
+      // Each hit's confidence as if it were first: its lead over the best of the others.
+      const others = ranked.filter((_, j) => j !== i);
+      const confidence = predict(models.answer, answerInputs([c, ...others]));
+      hits.push({ entry, score: sigmoid(c.relevance), confidence });
+    });
     return hits;
   }
 
-  function decide(query: string): FaqDecision {
-    const hits = search(query, maxClarify + 1);
-    const [best, next] = hits;
-    if (!best || best.confidence < clarifyThreshold) return { kind: 'abstain' };
-    if (best.confidence >= answerThreshold && best.score - (next?.score ?? 0) >= minLead) {
-      return { kind: 'answer', entry: best.entry, confidence: best.confidence };
-    }
-    // Offer the entries that are close to the best, not every weak match.
-    const close = hits.filter((h) => h.score >= best.score * 0.7 && h.score >= clarifyThreshold).slice(0, maxClarify);
-    return { kind: 'clarify', entries: close.map((h) => h.entry) };
+  function decideOn(ranked: readonly RankedCandidate[]): FaqDecision {
+    const first = ranked[0];
+    const entry = first ? entries[first.entry] : undefined;
+    if (!first || !entry) return { kind: 'abstain' };
+    const confidence = predict(models.answer, answerInputs(ranked));
+    if (confidence >= (entry.threshold ?? answerThreshold)) return { kind: 'answer', entry, confidence };
+    if (ranked.length < 2 || predict(models.clarify, clarifyInputs(ranked)) < clarifyThreshold) return { kind: 'abstain' };
+    // The entries close to the best, and always at least two: "A or B?" is the question.
+    const close = ranked.filter((c, i) => i < 2 || c.relevance >= first.relevance - CLARIFY_SPREAD).slice(0, maxClarify);
+    return { kind: 'clarify', entries: close.flatMap((c) => entries[c.entry] ?? []) };
   }
 
-  return { search, decide, entries };
+  function inspect(query: string, limit = 5): FaqInspection {
+    const ranked = rerank(ranker.candidates(query, CANDIDATES), models.relevance);
+    return { hits: hitsOf(ranked, limit), decision: decideOn(ranked) };
+  }
+
+  return {
+    search: (query, limit = 5) => inspect(query, limit).hits,
+    decide: (query) => inspect(query, 0).decision,
+    inspect,
+    entries,
+    models,
+  };
 }

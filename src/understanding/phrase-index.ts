@@ -2,6 +2,32 @@
 import MiniSearch from 'minisearch';
 import { QUESTION_WORDS, addUserWords, analyze, createSynonymMap, type SynonymMap } from './text.ts';
 
+/**
+ * Shop words that jieba's stock dictionary and text.ts's list lack (after-sale, payment, fabric
+ * and service terms of a clothing shop). Whole words match whole words; cut apart they would
+ * only meet as character pairs. Loaded before any index is built, by the intent classifier
+ * and the FAQ alike, so that an index and the queries against it are always cut the same way.
+ */
+export const SHOP_DICTIONARY: readonly string[] = [
+  '驿站', '快递柜', '丰巢', '送货上门', '花呗', '云闪付', '银联', '代付', '专票', '普票', '电子发票', '抬头', '税号',
+  '吊牌', '洗标', '充绒量', '含绒量', '白鸭绒', '灰鸭绒', '鹅绒', '预售', '定金', '订金', '尾款', '补差价', '价保',
+  '礼品包装', '礼盒', '贺卡', '售后', '满减', '新人券', '会员日', '积分', '生日券', '验证码', '换绑', '到货提醒',
+  '补货', '断码', '现货', '缺货', '预留', '定制', '印字', '团购', '批发', '实体店', '正品', '假货', '上新', '追评',
+  '晒图', '隐私面单', '裤长', '裤脚', '备用扣', '纽扣', '赠品', '满赠', '氨纶', '纯棉', '精梳棉', '羊绒', '真丝',
+  '起毛球', '打底', '弹力', '熨烫', '挂烫机', '机洗', '手洗', '干洗', '甲醛', '异味', '拒收', '拒签', '漏发',
+  '少件', '发错', '寄错', '破洞', '污渍', '瑕疵', '清仓', '特价', '秒杀', '内衣', '内裤', '泳衣', '文胸', '双十一',
+  '双十二', '港澳台', '偏远地区', '加急', '次日达', '运费', '邮费',
+];
+
+let shopDictionaryLoaded = false;
+
+/** Teaches the shared segmenter {@link SHOP_DICTIONARY} once per process. */
+export function loadShopDictionary(): void {
+  if (shopDictionaryLoaded) return;
+  shopDictionaryLoaded = true;
+  addUserWords(SHOP_DICTIONARY);
+}
+
 /** One phrase to index: its group (intent id, FAQ id) and whether it is the group's main wording. */
 export interface Phrase {
   group: string;
@@ -97,8 +123,11 @@ function searchTerms(v: Weighted): string[] {
  */
 export function createPhraseIndex(phrases: readonly Phrase[], opts: PhraseIndexOptions = {}): PhraseIndex {
   const groups = opts.synonyms ?? [];
+  loadShopDictionary();
   // Synonym words must come out of jieba whole to be mapped (免运费, not 免 + 运费).
-  if (groups.length) addUserWords(groups.flat());
+  // Latin words are left out: in jieba's dictionary "th" would cut "with" into "wi th".
+  const chineseWords = groups.flat().filter((w) => /\p{Script=Han}/u.test(w));
+  if (chineseWords.length) addUserWords(chineseWords);
   const synonyms = createSynonymMap(groups);
   const primaryBoost = opts.primaryBoost ?? 1.05;
 

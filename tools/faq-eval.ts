@@ -1,0 +1,123 @@
+/**
+ * `npm run faq:eval -- --faq F.csv --cases C.csv`: how well the FAQ answers a set of customer
+ * questions, as one JSON line per system (the bot, then a baseline); `--scale N` times the bot on
+ * an FAQ of N entries synthesised from F instead. Definitions: DESIGN.md and docs/faq.md.
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { parseFaqCsv, parseFaqYaml, type FaqEntry } from '../src/knowledge/faq.ts';
+import { baselineSystem, benchScale, botSystem, checkCalibration, evaluate, evaluateDetails, fitBaselineMinScore, parseCasesCsv } from '../src/knowledge/eval.ts';
+import { parseYaml } from '../src/flows/loader.ts';
+import { createFaqAnalyzer } from '../src/knowledge/analysis.ts';
+import { FLAT_MODELS, collectSamples, fitFaqModels } from '../src/knowledge/calibration.ts';
+import { createRanker } from '../src/knowledge/ranker.ts';
+
+const USAGE = `usage: npm run faq:eval -- --faq F.csv|F.yaml --cases C.csv [options]
+  --synonyms S.yaml         synonym groups (default: synonyms.yaml next to the FAQ, if any)
+  --baseline on|off         also print the baseline (minisearch, default settings) (default on)
+  --baseline-min-score S    the score from which the baseline answers (default: the best on F's own
+                            wordings, each held out in turn; null in the output when none is good)
+  --answer-threshold P      the bot's answer threshold (default 0.6)
+  --no-answer-index         rank on questions and alternates only, not on the answers' text
+  --details                 also print where the bot's in-scope cases went (ranked first, offered when asking back)
+  --scale N                 instead: time the bot on an FAQ of N entries made from F's phrasings
+  --calibration             instead: how the answer threshold behaves at several sizes of F (held-out
+                            wordings only; one JSON line per size)
+  --fit-defaults            instead: print the models fitted on F's own wordings from a flat prior
+                            (how DEFAULT_MODELS in src/knowledge/calibration.ts were made)`;
+
+const Synonyms = z.array(z.array(z.string().min(1)).min(2));
+
+/** Stops with a message on stderr and exit code 2 (bad usage or unreadable input). */
+function fail(message: string): never {
+  process.stderr.write(`faq:eval: ${message}\n`);
+  process.exit(2);
+}
+
+async function readEntries(path: string): Promise<FaqEntry[]> {
+  const text = await readFile(path, 'utf8').catch(() => fail(`cannot read ${path}`));
+  const parsed = /\.ya?ml$/i.test(path) ? parseFaqYaml(text, path) : parseFaqCsv(text, path);
+  if (parsed.problems.length) fail(parsed.problems.map((p) => `${p.where}: ${p.message}`).join('\n'));
+  return parsed.entries;
+}
+
+async function readSynonyms(path: string | undefined, faqPath: string): Promise<string[][]> {
+  const file = path ?? join(dirname(faqPath), 'synonyms.yaml');
+  if (!path && !existsSync(file)) return [];
+  const text = await readFile(file, 'utf8').catch(() => fail(`cannot read ${file}`));
+  const { value, problems } = parseYaml(Synonyms, text, file);
+  if (!value) fail(problems.map((p) => `${p.where}: ${p.message}`).join('\n'));
+  return value;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      faq: { type: 'string' },
+      cases: { type: 'string' },
+      synonyms: { type: 'string' },
+      baseline: { type: 'string', default: 'on' },
+      'answer-threshold': { type: 'string' },
+      'no-answer-index': { type: 'boolean', default: false },
+      scale: { type: 'string' },
+      'fit-defaults': { type: 'boolean', default: false },
+      details: { type: 'boolean', default: false },
+      calibration: { type: 'boolean', default: false },
+      'baseline-min-score': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!values.faq || !values.cases) fail(`--faq and --cases are required\n${USAGE}`);
+  if (values.baseline !== 'on' && values.baseline !== 'off') fail('--baseline is on or off');
+  const threshold = values['answer-threshold'] === undefined ? undefined : Number(values['answer-threshold']);
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) fail('--answer-threshold is a number from 0 to 1');
+
+  const entries = await readEntries(values.faq);
+  const synonyms = await readSynonyms(values.synonyms, values.faq);
+  const casesText = await readFile(values.cases, 'utf8').catch(() => fail(`cannot read ${values.cases}`));
+  const { cases, problems } = parseCasesCsv(casesText);
+  if (problems.length) fail(problems.map((p) => `${values.cases}:${p.line}: ${p.message}`).join('\n'));
+  const opts = {
+    synonyms,
+    ...(threshold === undefined ? {} : { answerThreshold: threshold }),
+    ...(values['no-answer-index'] ? { indexAnswers: false } : {}),
+  };
+
+  if (values.calibration) {
+    const sizes = [20, 40, entries.length].filter((k, i, all) => k <= entries.length && all.indexOf(k) === i);
+    for (const row of checkCalibration(entries, sizes, { synonyms, ...(threshold === undefined ? {} : { threshold }) })) {
+      process.stdout.write(`${JSON.stringify(row)}\n`);
+    }
+    return;
+  }
+  if (values['fit-defaults']) {
+    const ranker = createRanker(entries, createFaqAnalyzer(synonyms), { indexAnswers: !values['no-answer-index'] });
+    const models = fitFaqModels(collectSamples(ranker), FLAT_MODELS);
+    process.stdout.write(`${JSON.stringify(models, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}\n`);
+    return;
+  }
+  if (values.scale !== undefined) {
+    const size = Number(values.scale);
+    if (!Number.isInteger(size) || size < 1) fail('--scale is a whole number of entries');
+    process.stdout.write(`${JSON.stringify(benchScale(entries, cases.map((c) => c.query), size, opts))}\n`);
+    return;
+  }
+  const bot = botSystem(entries, opts);
+  process.stdout.write(`${JSON.stringify(evaluate(bot, cases))}\n`);
+  if (values.details) process.stdout.write(`${JSON.stringify(evaluateDetails(bot, cases))}\n`);
+  if (values.baseline === 'on') {
+    const given = values['baseline-min-score'];
+    const minScore = given === undefined ? fitBaselineMinScore(entries) : Number(given);
+    if (Number.isNaN(minScore)) fail('--baseline-min-score is a number');
+    process.stdout.write(`${JSON.stringify({ ...evaluate(baselineSystem(entries, minScore), cases), minScore: Math.round(minScore * 1000) / 1000 })}\n`);
+  }
+}
+
+await main();
