@@ -5,8 +5,9 @@ import * as publish from './publish.js';
 import * as pending from './pending.js';
 import * as reports from './reports.js';
 import * as staff from './staff.js';
+import * as channels from './channels.js';
 
-const TABS = { library, publish, pending, reports, staff };
+const TABS = { library, publish, pending, reports, staff, channels };
 let tab = 'library';
 
 function view(name) {
@@ -22,7 +23,9 @@ function fail(error) {
 }
 
 async function showTab(name) {
-  tab = TABS[name] ? name : 'library';
+  const next = TABS[name] ? name : 'library';
+  if (next !== tab) TABS[tab].leave?.();
+  tab = next;
   for (const button of document.querySelectorAll('[data-tab]')) {
     const on = button.dataset.tab === tab;
     button.setAttribute('aria-selected', String(on));
@@ -38,6 +41,7 @@ async function showTab(name) {
 }
 
 function showLogin(message) {
+  TABS[tab].leave?.();
   view('login');
   say(byId('login-error'), message || '');
   byId('login-username').focus();
