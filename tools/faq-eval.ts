@@ -1,7 +1,8 @@
 /**
  * `npm run faq:eval -- --faq F.csv --cases C.csv`: how well the FAQ answers a set of customer
- * questions, as one JSON line per system (the bot, then a baseline); `--scale N` times the bot on
- * an FAQ of N entries synthesised from F instead. Definitions: DESIGN.md and docs/faq.md.
+ * questions, as one JSON line per system (the bot, then a baseline, then with `--llm` the bot
+ * helped by the model configured in OPENAI_*); `--scale N` times the bot on an FAQ of N entries
+ * synthesised from F instead. Definitions: DESIGN.md and docs/faq.md.
  */
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,14 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseFaqCsv, parseFaqYaml, type FaqEntry } from '../src/knowledge/faq.ts';
-import { baselineSystem, benchScale, botSystem, checkCalibration, evaluate, evaluateDetails, fitBaselineMinScore, parseCasesCsv } from '../src/knowledge/eval.ts';
+import {
+  baselineSystem, benchScale, botSystemOn, botWithModelSystem, checkCalibration, evaluate, evaluateAsync, evaluateDetails,
+  fitBaselineMinScore, parseCasesCsv,
+} from '../src/knowledge/eval.ts';
+import { ConfigError, readConfig } from '../src/config.ts';
+import { createFaqIndex } from '../src/knowledge/faq.ts';
+import { createLlm } from '../src/llm/client.ts';
+import type { Llm, LlmCountEvent } from '../src/llm/types.ts';
 import { parseYaml } from '../src/flows/loader.ts';
 import { createFaqAnalyzer } from '../src/knowledge/analysis.ts';
 import { FLAT_MODELS, collectSamples, fitFaqModels } from '../src/knowledge/calibration.ts';
@@ -22,6 +30,9 @@ const USAGE = `usage: npm run faq:eval -- --faq F.csv|F.yaml --cases C.csv [opti
                             wordings, each held out in turn; null in the output when none is good)
   --answer-threshold P      the bot's answer threshold (default 0.6)
   --no-answer-index         rank on questions and alternates only, not on the answers' text
+  --llm                     also print "system": "bot+llm": the bot, with the model of OPENAI_API_KEY,
+                            OPENAI_BASE_URL, OPENAI_MODEL (OPENAI_TIMEOUT_MS, OPENAI_STRUCTURED_OUTPUT)
+                            picking one of the offered entries when the bot would ask back or abstain
   --details                 also print where the bot's in-scope cases went (ranked first, offered when asking back)
   --scale N                 instead: time the bot on an FAQ of N entries made from F's phrasings
   --calibration             instead: how the answer threshold behaves at several sizes of F (held-out
@@ -53,6 +64,39 @@ async function readSynonyms(path: string | undefined, faqPath: string): Promise<
   return value;
 }
 
+/** The model configured in the environment (as the bot reads it), counting what it does; stops when none is. */
+function modelFromEnv(): { llm: Llm; events: LlmCountEvent[] } {
+  // Only the model's variables: the eval needs no port, store or channel.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OPENAI_')));
+  let config;
+  try {
+    config = readConfig(env);
+  } catch (error) {
+    fail(error instanceof ConfigError ? error.message : String(error));
+  }
+  if (!config.OPENAI_API_KEY) fail('--llm needs OPENAI_API_KEY (and OPENAI_BASE_URL, OPENAI_MODEL for a provider other than OpenAI); see docs/llm.md');
+  const events: LlmCountEvent[] = [];
+  try {
+    const llm = createLlm({
+      apiKey: config.OPENAI_API_KEY,
+      ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
+      ...(config.OPENAI_MODEL ? { model: config.OPENAI_MODEL } : {}),
+      timeoutMs: config.OPENAI_TIMEOUT_MS,
+      structuredOutput: config.OPENAI_STRUCTURED_OUTPUT,
+    }, { counted: (event) => void events.push(event) });
+    return { llm, events };
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** How many events of a kind, by reason. */
+function byReason(events: readonly LlmCountEvent[], kind: LlmCountEvent['kind']): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of events) if (e.kind === kind) out[e.reason ?? 'unknown'] = (out[e.reason ?? 'unknown'] ?? 0) + 1;
+  return out;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -65,6 +109,7 @@ async function main(): Promise<void> {
       scale: { type: 'string' },
       'fit-defaults': { type: 'boolean', default: false },
       details: { type: 'boolean', default: false },
+      llm: { type: 'boolean', default: false },
       calibration: { type: 'boolean', default: false },
       'baseline-min-score': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -109,7 +154,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(benchScale(entries, cases.map((c) => c.query), size, opts))}\n`);
     return;
   }
-  const bot = botSystem(entries, opts);
+  // Checked before the long part, so a missing key stops at once.
+  const model = values.llm ? modelFromEnv() : undefined;
+  const index = createFaqIndex(entries, opts);
+  const bot = botSystemOn(index);
   process.stdout.write(`${JSON.stringify(evaluate(bot, cases))}\n`);
   if (values.details) process.stdout.write(`${JSON.stringify(evaluateDetails(bot, cases))}\n`);
   if (values.baseline === 'on') {
@@ -117,6 +165,19 @@ async function main(): Promise<void> {
     const minScore = given === undefined ? fitBaselineMinScore(entries) : Number(given);
     if (Number.isNaN(minScore)) fail('--baseline-min-score is a number');
     process.stdout.write(`${JSON.stringify({ ...evaluate(baselineSystem(entries, minScore), cases), minScore: Math.round(minScore * 1000) / 1000 })}\n`);
+  }
+  if (model) {
+    const helped = botWithModelSystem(index, model.llm);
+    const report = await evaluateAsync(helped, cases);
+    const calls = model.events.filter((e) => e.kind === 'call' && e.use === 'wordAnswer').length;
+    process.stdout.write(`${JSON.stringify({
+      ...report,
+      modelAsked: helped.modelAsked,
+      modelPicked: helped.modelPicked,
+      modelCalls: calls,
+      modelFailures: byReason(model.events, 'failure'),
+      modelDiscarded: byReason(model.events, 'discarded'),
+    })}\n`);
   }
 }
 

@@ -4,7 +4,10 @@
  * and a latency bench on a synthesised FAQ of any size.
  */
 import MiniSearch from 'minisearch';
-import { createFaqIndex, DEFAULT_ANSWER_THRESHOLD, type FaqEntry, type FaqIndexOptions } from './faq.ts';
+import type { Llm } from '../llm/types.ts';
+import { detectLang } from '../understanding/text.ts';
+import { createFaqIndex, DEFAULT_ANSWER_THRESHOLD, type FaqEntry, type FaqIndex, type FaqIndexOptions, type FaqInspection } from './faq.ts';
+import { modelCandidates, resolveWithModel } from './model-resolve.ts';
 import { createFaqAnalyzer } from './analysis.ts';
 import { DEFAULT_MODELS, answerInputs, collectSamples, fitFaqModels, predict, rerank } from './calibration.ts';
 import { parseCsv } from './csv.ts';
@@ -101,14 +104,14 @@ export function quantile(sorted: readonly number[], q: number): number {
 /** At least this many questions are timed: the cases are asked again until there are (p99 of 468 times is the 5th slowest, too much at the mercy of one pause). */
 const MIN_TIMED = 2000;
 
-/**
- * Asks every case and computes the figures. Up to 500 questions are asked once untimed first,
- * so the times are those of a running bot, not of a process still collecting the garbage of
- * building the index; the cases are then asked again (same answers) until at least 2,000 have
- * been timed.
- */
-export function evaluate(system: FaqSystem, cases: readonly EvalCase[]): EvalReport {
-  for (const c of cases.slice(0, 500)) system.ask(c.query);
+/** One case's answer and its time, for {@link figuresOf}. */
+interface Asked {
+  answer: SystemAnswer;
+  ms: number;
+}
+
+/** The figures of the answers to the cases (answers[i] to cases[i]); `times` are all the timed questions. */
+function figuresOf(name: string, cases: readonly EvalCase[], answers: readonly SystemAnswer[], times: number[]): EvalReport {
   let inScope = 0;
   let outOfScope = 0;
   let right = 0;
@@ -118,11 +121,8 @@ export function evaluate(system: FaqSystem, cases: readonly EvalCase[]): EvalRep
   let abstained = 0;
   let wrong = 0;
   let rejected = 0;
-  const times: number[] = [];
-  for (const c of cases) {
-    const start = performance.now();
-    const a = system.ask(c.query);
-    times.push(performance.now() - start);
+  cases.forEach((c, i) => {
+    const a = answers[i] ?? { ranked: [], kind: 'abstain' };
     if (a.kind === 'answer') answered++;
     else if (a.kind === 'clarify') clarified++;
     else abstained++;
@@ -137,18 +137,11 @@ export function evaluate(system: FaqSystem, cases: readonly EvalCase[]): EvalRep
       if (a.kind === 'answer') wrong++;
       else rejected++;
     }
-  }
-  while (cases.length > 0 && times.length < MIN_TIMED) {
-    for (const c of cases) {
-      const start = performance.now();
-      system.ask(c.query);
-      times.push(performance.now() - start);
-    }
-  }
+  });
   const n = cases.length;
   times.sort((x, y) => x - y);
   return {
-    system: system.name,
+    system: name,
     n,
     top1: inScope ? round(right / inScope) : null,
     mrr: inScope ? round(reciprocal / inScope) : null,
@@ -160,6 +153,53 @@ export function evaluate(system: FaqSystem, cases: readonly EvalCase[]): EvalRep
     p50Ms: round(quantile(times, 0.5), 3),
     p99Ms: round(quantile(times, 0.99), 3),
   };
+}
+
+/**
+ * Asks every case and computes the figures. Up to 500 questions are asked once untimed first,
+ * so the times are those of a running bot, not of a process still collecting the garbage of
+ * building the index; the cases are then asked again (same answers) until at least 2,000 have
+ * been timed.
+ */
+export function evaluate(system: FaqSystem, cases: readonly EvalCase[]): EvalReport {
+  for (const c of cases.slice(0, 500)) system.ask(c.query);
+  const asked: Asked[] = [];
+  for (const c of cases) {
+    const start = performance.now();
+    const answer = system.ask(c.query);
+    asked.push({ answer, ms: performance.now() - start });
+  }
+  const times = asked.map((a) => a.ms);
+  while (cases.length > 0 && times.length < MIN_TIMED) {
+    for (const c of cases) {
+      const start = performance.now();
+      system.ask(c.query);
+      times.push(performance.now() - start);
+    }
+  }
+  return figuresOf(system.name, cases, asked.map((a) => a.answer), times);
+}
+
+/** A system whose answers may take a network call (the bot with a model). */
+export interface AsyncFaqSystem {
+  name: string;
+  ask(query: string): Promise<SystemAnswer>;
+}
+
+/**
+ * {@link evaluate} for a system that calls a model: the same figures, computed the same way,
+ * but every case is asked once, in turn, and timed once (no warm-up, no repetition: each
+ * question may be a paid call, and its time is the model's). Run it after {@link evaluate} on
+ * the same process so the index part is warm.
+ */
+export async function evaluateAsync(system: AsyncFaqSystem, cases: readonly EvalCase[]): Promise<EvalReport> {
+  const asked: Asked[] = [];
+  for (const c of cases) {
+    const start = performance.now();
+    const answer = await system.ask(c.query);
+    asked.push({ answer, ms: performance.now() - start });
+  }
+  return figuresOf(system.name, cases, asked.map((a) => a.answer), asked.map((a) => a.ms));
 }
 
 /** Figures beyond DESIGN.md's, to see where the in-scope cases go (`faq:eval --details`). */
@@ -189,19 +229,57 @@ export function evaluateDetails(system: FaqSystem, cases: readonly EvalCase[]): 
   return { system: `${system.name}-details`, rankedFirst: share(first), offered: share(offered), answeredOrOffered: share(right + offered) };
 }
 
+/** What the bot does with an inspected question, as the eval records it. */
+function answerOf({ hits, decision }: FaqInspection): SystemAnswer {
+  return {
+    ranked: hits.map((h) => h.entry.id),
+    kind: decision.kind,
+    ...(decision.kind === 'answer' ? { answerId: decision.entry.id } : {}),
+    ...(decision.kind === 'clarify' ? { offered: decision.entries.map((e) => e.id) } : {}),
+  };
+}
+
 /** The bot's FAQ index as a system under evaluation. */
 export function botSystem(entries: readonly FaqEntry[], opts: FaqIndexOptions = {}): FaqSystem {
-  const index = createFaqIndex(entries, opts);
+  return botSystemOn(createFaqIndex(entries, opts));
+}
+
+/** {@link botSystem} on an index already built (to share it with {@link botWithModelSystem}). */
+export function botSystemOn(index: FaqIndex): FaqSystem {
+  return { name: 'bot', ask: (query) => answerOf(index.inspect(query, 10)) };
+}
+
+/** The bot with a model, and how often the model was asked and picked an entry. */
+export interface ModelFaqSystem extends AsyncFaqSystem {
+  /** Questions passed to the model (clarify or abstain with candidates). */
+  readonly modelAsked: number;
+  /** Of those, answered with the entry the model picked. */
+  readonly modelPicked: number;
+}
+
+/**
+ * The bot with a model (`"system": "bot+llm"`): the index decides as in {@link botSystem}; when
+ * it would ask back or abstain with close candidates ({@link modelCandidates}), the model picks
+ * one of them ({@link resolveWithModel}) and the question counts as answered directly with it
+ * (ranked first); when the model says none or fails, the index's decision stands.
+ */
+export function botWithModelSystem(index: FaqIndex, llm: Pick<Llm, 'wordAnswer'>): ModelFaqSystem {
+  let asked = 0;
+  let picked = 0;
   return {
-    name: 'bot',
-    ask(query) {
-      const { hits, decision } = index.inspect(query, 10);
-      return {
-        ranked: hits.map((h) => h.entry.id),
-        kind: decision.kind,
-        ...(decision.kind === 'answer' ? { answerId: decision.entry.id } : {}),
-        ...(decision.kind === 'clarify' ? { offered: decision.entries.map((e) => e.id) } : {}),
-      };
+    name: 'bot+llm',
+    get modelAsked() { return asked; },
+    get modelPicked() { return picked; },
+    async ask(query) {
+      const inspection = index.inspect(query, 10);
+      const base = answerOf(inspection);
+      const candidates = modelCandidates(inspection);
+      if (candidates.length === 0) return base;
+      asked++;
+      const chosen = await resolveWithModel({ question: query, lang: detectLang(query), candidates }, llm);
+      if (!chosen) return base;
+      picked++;
+      return { ranked: [chosen.id, ...base.ranked.filter((id) => id !== chosen.id)], kind: 'answer', answerId: chosen.id };
     },
   };
 }
