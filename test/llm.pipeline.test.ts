@@ -52,6 +52,19 @@ describe('with a model configured', () => {
     await talk(t.url).user('你们包邮吗').expectNoReplyMatching(/全场包邮/).expectReply(/99/);
   });
 
+  it('where the FAQ would ask back, the model may pick one offered entry; anything else leaves the question', async () => {
+    // The wording contract cites one entry; the bot then gives that entry's own text.
+    script({ answer: (request) => {
+      const offered = request.messages.map((m) => m.content).join('\n');
+      return offered.includes('cash_on_delivery') ? { json: { answered: true, text: '支持货到付款。', citedId: 'cash_on_delivery' } } : { json: { answered: false, text: '', citedId: null } };
+    } });
+    await talk(t.url).user('怎么付钱').expectNoReplyMatching(/您是想问/).check((replies) => {
+      expect(replies.some((r) => r.quickReplies?.length)).toBe(false);
+    });
+    script({ answer: () => ({ json: { answered: true, text: '全场包邮', citedId: 'free_shipping' } }) });
+    await talk(t.url).user('怎么付钱').expectReply(/您是想问|Which of these/);
+  });
+
   it('customer text never leaves with a full phone number', async () => {
     script({ understand: () => ({ json: { intent: null, confidence: 0, slots: {} } }) });
     await talk(t.url).user('我电话13812345678 你们怎么回事').expectReply(/./);

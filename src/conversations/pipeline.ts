@@ -15,6 +15,7 @@ import { StoreUnavailable, VersionConflict } from '../store/types.ts';
 import type { Understanding } from '../understanding/types.ts';
 import { extractSlot, type SlotType } from '../understanding/slots.ts';
 import { answerIn } from '../knowledge/faq.ts';
+import { MODEL_MAX_CANDIDATES, modelCandidates, resolveWithModel } from '../knowledge/model-resolve.ts';
 import type { Llm } from '../llm/types.ts';
 import type { ReportEvent, ReportRecorder } from '../reports/events.ts';
 import { newConversation, parseConversation, type ConversationState } from './state.ts';
@@ -335,6 +336,22 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
+  /**
+   * The FAQ would ask "您是想问 A 还是 B?": the model may pick the one candidate that answers, and
+   * the customer gets that entry's own text. An entry not offered, none, or a failure: the
+   * question stays as it was. Returns whether the model was asked.
+   */
+  async function resolveClarification(lib: CompiledLibrary, question: string, lang: Lang, effects: Effect[]): Promise<boolean> {
+    const at = effects.findIndex((e, i) => e.kind === 'reply' && effects[i + 1]?.kind === 'record' && (effects[i + 1] as { event?: string }).event === 'faq_clarified');
+    if (at < 0) return false;
+    const chosen = await resolveWithModel({ question, lang, candidates: modelCandidates(lib.faq.inspect(question, MODEL_MAX_CANDIDATES)) }, deps.llm!);
+    if (chosen) {
+      effects[at] = { kind: 'reply', message: { kind: 'text', text: answerIn(chosen, lang) } };
+      effects[at + 1] = { kind: 'record', event: 'faq_answered', detail: chosen.id };
+    }
+    return true;
+  }
+
   async function turn(inbound: Inbound): Promise<TurnReply> {
     const ref = inbound.ref;
     const id = conversationIdOf(ref);
@@ -348,9 +365,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     let u = deps.understand(inbound.text, lib);
     // The model is asked only when the rules found nothing and no flow waits for an answer (a flow's
     // question is answered by its own extractor; digits and addresses never go out for that).
-    // Nor when the FAQ will answer anyway: then the one model call of the turn words that answer.
+    // Nor when the FAQ has something to say: then the one model call of the turn picks among the
+    // FAQ's candidates (ask-back) or words its answer.
     const askModel = deps.llm !== undefined && state.mode === 'bot' && !state.dialog.frame && !u.intent && !u.control && !state.satisfaction
-      && lib.faq.decide(inbound.text).kind !== 'answer';
+      && lib.faq.decide(inbound.text).kind === 'abstain';
     if (askModel) u = await withModelUnderstanding(lib, inbound.text, u);
     const at = deps.now();
     let replies: Outbound[];
@@ -381,8 +399,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     } else {
       const event: EngineEvent = { type: 'message', text: inbound.text, understanding: u, at: at.getTime(), ...(inbound.imageUrl ? { imageUrl: inbound.imageUrl } : {}) };
       const output = await runTurn(lib, state.dialog, event, actionContext(state), { actionTimeoutMs });
-      // One model call per turn at most, so a slow provider costs one time limit, not two.
-      if (deps.llm && !askModel) await wordFaqAnswers(lib, inbound.text, output.state.lang, output.effects);
+      // One model call per turn at most, so a slow provider costs one time limit, not two:
+      // an FAQ that would ask back lets the model pick among its candidates, else an answer is worded.
+      if (deps.llm && !askModel && !(await resolveClarification(lib, inbound.text, output.state.lang, output.effects))) {
+        await wordFaqAnswers(lib, inbound.text, output.state.lang, output.effects);
+      }
       state.dialog = output.state;
       if (output.state.frame) state.lastSlots = visibleSlots({ ...output.state.frame.data, ...output.state.frame.slots });
       ({ replies, timers, tickets } = applyEffects(state, output.effects, reported));
