@@ -122,7 +122,10 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
   await live.start();
   const library = (): CompiledLibrary => live.current().library;
   const handoverConfig = (): HandoverConfig => live.current().handover;
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    ...(config.OPENAI_PRICE_PROMPT_PER_1K !== undefined ? { promptPer1k: config.OPENAI_PRICE_PROMPT_PER_1K } : {}),
+    ...(config.OPENAI_PRICE_COMPLETION_PER_1K !== undefined ? { completionPer1k: config.OPENAI_PRICE_COMPLETION_PER_1K } : {}),
+  });
   const auth = createAuth(store.docs, now);
   // The optional model; every use falls back to the deterministic answer when it fails.
   const llm = config.OPENAI_API_KEY

@@ -24,6 +24,9 @@ export const ConfigSchema = z.object({
   OPENAI_EMBEDDING_MODEL: optionalText,
   OPENAI_TIMEOUT_MS: z.coerce.number().int('must be a whole number of milliseconds').min(200, 'must be at least 200').max(60_000, 'must be at most 60000').default(3000),
   OPENAI_STRUCTURED_OUTPUT: z.enum(['json_object', 'tool']).default('json_object'),
+  /** The provider's price per 1,000 tokens (prompt, completion), in the currency you bill in; for the cost counter. */
+  OPENAI_PRICE_PROMPT_PER_1K: z.coerce.number().min(0, 'must be 0 or more').optional(),
+  OPENAI_PRICE_COMPLETION_PER_1K: z.coerce.number().min(0, 'must be 0 or more').optional(),
   TZ_SHOP: z.string().trim().default('Asia/Shanghai').refine((tz) => {
     try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; }
   }, 'must be an IANA time zone such as Asia/Shanghai'),

@@ -21,7 +21,7 @@ function script(replies: Partial<Record<'understand' | 'answer' | 'summary', (re
 
 beforeAll(async () => {
   model = await startFakeOpenAi();
-  t = await startTestBot({ env: { OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: model.baseURL, OPENAI_MODEL: 'test-model', OPENAI_TIMEOUT_MS: '500' } });
+  t = await startTestBot({ env: { OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: model.baseURL, OPENAI_MODEL: 'test-model', OPENAI_TIMEOUT_MS: '500', OPENAI_PRICE_PROMPT_PER_1K: '0.8', OPENAI_PRICE_COMPLETION_PER_1K: '2' } });
 });
 afterAll(async () => { await t?.close(); await model?.close(); });
 beforeEach(() => { model.reset(); });
@@ -43,6 +43,8 @@ describe('with a model configured', () => {
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/bot_llm_failures_total\{use="understand",reason="timeout"\} [1-9]/);
     expect(metrics).toMatch(/bot_llm_discarded_total\{use="understand",reason="intent_not_offered"\} [1-9]/);
+    expect(metrics).toMatch(/bot_llm_tokens_total\{use="understand",type="prompt"\} [1-9]/);
+    expect(metrics).toMatch(/bot_llm_cost_total\{use="understand"\} [0-9.]*[1-9]/);
   });
 
   it('words an FAQ answer from its entry, citing it; an answer citing anything else is not used', async () => {

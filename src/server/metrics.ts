@@ -10,7 +10,13 @@ export interface Metrics {
   llmCounted(event: { kind: 'call' | 'failure' | 'discarded'; use: string; reason?: string; promptTokens?: number; completionTokens?: number }): void;
 }
 
-export function createMetrics(): Metrics {
+/** Prices per 1,000 tokens for the model cost counter; absent, no cost is counted (tokens still are). */
+export interface LlmPrices {
+  promptPer1k?: number;
+  completionPer1k?: number;
+}
+
+export function createMetrics(prices: LlmPrices = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const turns = new Counter({ name: 'bot_turns_total', help: 'Customer messages handled, by channel and outcome', labelNames: ['channel', 'outcome'], registers: [registry] });
@@ -24,11 +30,14 @@ export function createMetrics(): Metrics {
   const llmFailures = new Counter({ name: 'bot_llm_failures_total', help: 'Model calls that failed (the deterministic path answered), by use and reason', labelNames: ['use', 'reason'], registers: [registry] });
   const llmDiscarded = new Counter({ name: 'bot_llm_discarded_total', help: 'Model answers thrown away by a guardrail, by use and reason', labelNames: ['use', 'reason'], registers: [registry] });
   const llmTokens = new Counter({ name: 'bot_llm_tokens_total', help: 'Model tokens used, by use and type (multiply by your provider\'s price for the cost)', labelNames: ['use', 'type'], registers: [registry] });
+  const llmCost = new Counter({ name: 'bot_llm_cost_total', help: 'Model cost by use, from OPENAI_PRICE_* per 1,000 tokens', labelNames: ['use'], registers: [registry] });
   return {
     registry,
     llmCounted: (e) => {
       if (e.kind === 'call') {
         llmCalls.inc({ use: e.use });
+        const cost = ((e.promptTokens ?? 0) * (prices.promptPer1k ?? 0) + (e.completionTokens ?? 0) * (prices.completionPer1k ?? 0)) / 1000;
+        if (cost > 0) llmCost.inc({ use: e.use }, cost);
         if (e.promptTokens) llmTokens.inc({ use: e.use, type: 'prompt' }, e.promptTokens);
         if (e.completionTokens) llmTokens.inc({ use: e.use, type: 'completion' }, e.completionTokens);
       } else if (e.kind === 'failure') llmFailures.inc({ use: e.use, reason: e.reason ?? 'unknown' });
