@@ -151,6 +151,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return text[lang] ?? lib.content.replies.apology.zh;
   }
 
+  /** The bot's lines of a turn in the transcript; ids match the outbox items' (`<id>:<n>`). */
+  function botLines(id: string, replies: Outbound[], at: Date): TranscriptEntry[] {
+    return replies.map((r, i) => ({ from: 'bot', text: outboundText(r), at: at.toISOString(), messageId: `${id}:${i}` }));
+  }
+
   function toOutbox(id: string, ref: ConversationRef, replies: Outbound[], at: string): OutboxItem[] {
     return replies.map((message, i) => ({
       id: `${id}:${i}`,
@@ -352,6 +357,31 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return true;
   }
 
+  /**
+   * Commits a turn that no customer message started (a timer fired, a person gave the
+   * conversation back): its tickets, the bot's lines, the outbox, timers and counts, as a
+   * customer's turn does.
+   */
+  async function commitBotTurn(turn: {
+    state: ConversationState; version: number; itemId: string; at: Date;
+    replies: Outbound[]; timers: Effect[]; tickets: TicketAsk[]; reported: ReportEvent[];
+  }): Promise<void> {
+    const { state, itemId, at, replies, timers } = turn;
+    const id = conversationIdOf(state.ref);
+    await setTimers(id, timers);
+    if (turn.tickets.length > 0) replies.push(...await openTickets(state, turn.tickets, itemId, await deps.store.conversations.transcript(id, 10)));
+    await deps.store.conversations.commit({
+      conversationId: id,
+      expectedVersion: turn.version,
+      state: state as unknown as Record<string, unknown>,
+      transcript: botLines(itemId, replies, at),
+      outbox: toOutbox(itemId, state.ref, replies, at.toISOString()),
+    });
+    await cancelTimers(id, timers);
+    await deps.reports?.record(at, id, [{ kind: 'botMessages', count: replies.length }, ...turn.reported]);
+    if (replies.length > 0) deps.onQueued?.();
+  }
+
   async function turn(inbound: Inbound): Promise<TurnReply> {
     const ref = inbound.ref;
     const id = conversationIdOf(ref);
@@ -417,7 +447,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
     const lines: TranscriptEntry[] = [
       customerLine,
-      ...replies.map((r, i): TranscriptEntry => ({ from: 'bot', text: outboundText(r), at: at.toISOString(), messageId: `${inbound.id}:${i}` })),
+      ...botLines(inbound.id, replies, at),
     ];
     await setTimers(id, timers);
     await deps.store.conversations.commit({
@@ -492,19 +522,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const reported: ReportEvent[] = [];
         const { replies, timers, tickets } = applyEffects(state, output.effects, reported);
         if (replies.length === 0 && timers.length === 0 && tickets.length === 0) return;
-        const itemId = `timer:${timer.name}:${timer.at}`;
-        await setTimers(timer.conversationId, timers);
-        replies.push(...await openTickets(state, tickets, itemId, await deps.store.conversations.transcript(timer.conversationId, 10)));
-        await deps.store.conversations.commit({
-          conversationId: timer.conversationId,
-          expectedVersion: loaded.version,
-          state: state as unknown as Record<string, unknown>,
-          transcript: replies.map((r, i) => ({ from: 'bot', text: outboundText(r), at: at.toISOString(), messageId: `${itemId}:${i}` })),
-          outbox: toOutbox(itemId, state.ref, replies, at.toISOString()),
-        });
-        await cancelTimers(timer.conversationId, timers);
-        await deps.reports?.record(at, timer.conversationId, [{ kind: 'botMessages', count: replies.length }, ...reported]);
-        if (replies.length > 0) deps.onQueued?.();
+        await commitBotTurn({ state, version: loaded.version, itemId: `timer:${timer.name}:${timer.at}`, at, replies, timers, tickets, reported });
       });
     },
 
@@ -521,12 +539,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         state.humanAcked = false;
         let replies: Outbound[] = [];
         let timers: Effect[] = [];
+        let tickets: TicketAsk[] = [];
         const reported: ReportEvent[] = [];
         if (how === 'resume') {
           if (wasWithPerson) {
             const output = await runTurn(lib, state.dialog, { type: 'resume', at: at.getTime() }, actionContext(state), { actionTimeoutMs });
             state.dialog = output.state;
-            ({ replies, timers } = applyEffects(state, output.effects, reported));
+            // A flow resumed may hand off or promise again at once: those tickets are opened too.
+            ({ replies, timers, tickets } = applyEffects(state, output.effects, reported));
           }
         } else {
           // The case is closed: what the bot was doing before the person took over is over too.
@@ -539,18 +559,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           }
         }
         state.updatedAt = at.toISOString();
-        const itemId = `giveback:${ticketId}:${how}`;
-        await setTimers(conversationId, timers);
-        await deps.store.conversations.commit({
-          conversationId,
-          expectedVersion: loaded.version,
-          state: state as unknown as Record<string, unknown>,
-          transcript: replies.map((r, i) => ({ from: 'bot', text: outboundText(r), at: at.toISOString(), messageId: `${itemId}:${i}` })),
-          outbox: toOutbox(itemId, state.ref, replies, at.toISOString()),
-        });
-        await cancelTimers(conversationId, timers);
-        await deps.reports?.record(at, conversationId, [{ kind: 'botMessages', count: replies.length }, ...reported]);
-        if (replies.length > 0) deps.onQueued?.();
+        await commitBotTurn({ state, version: loaded.version, itemId: `giveback:${ticketId}:${how}`, at, replies, timers, tickets, reported });
       });
     },
 
