@@ -242,27 +242,9 @@ export function createHandoverDesk(deps: HandoverDeps): HandoverDesk {
       });
     },
 
-    async resolve(id, agent) {
-      const ticket = await update(id, (t) => {
-        mustHold(t, agent);
-        t.status = 'resolved';
-        t.resolvedAt = iso(deps.now());
-        history(t, agent, 'resolved');
-      });
-      await deps.conversations().giveBack(ticket.conversationId, 'satisfaction', ticket.id);
-      return ticket;
-    },
+    resolve: (id, agent) => close(id, agent, 'resolved', 'satisfaction'),
 
-    async returnToBot(id, agent) {
-      const ticket = await update(id, (t) => {
-        mustHold(t, agent);
-        t.status = 'returned_to_bot';
-        t.resolvedAt = iso(deps.now());
-        history(t, agent, 'returned_to_bot');
-      });
-      await deps.conversations().giveBack(ticket.conversationId, 'resume', ticket.id);
-      return ticket;
-    },
+    returnToBot: (id, agent) => close(id, agent, 'returned_to_bot', 'resume'),
 
     async handover(id, agent, note) {
       const moved = await update(id, (t) => {
@@ -383,6 +365,18 @@ export function createHandoverDesk(deps: HandoverDeps): HandoverDesk {
     },
   };
   return desk;
+
+  /** The claimant ends the ticket; the bot takes the conversation back (the 回访 question, or the flow again). */
+  async function close(id: string, agent: string, status: 'resolved' | 'returned_to_bot', how: 'satisfaction' | 'resume'): Promise<Ticket> {
+    const ticket = await update(id, (t) => {
+      mustHold(t, agent);
+      t.status = status;
+      t.resolvedAt = iso(deps.now());
+      history(t, agent, status);
+    });
+    await deps.conversations().giveBack(ticket.conversationId, how, ticket.id);
+    return ticket;
+  }
 
   /** The model's summary, added when it arrives; the turn that opened the ticket does not wait for it. */
   async function summarizeLater(ticket: Ticket, request: TicketRequest): Promise<void> {

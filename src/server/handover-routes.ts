@@ -10,6 +10,7 @@ import { HandoverError, TicketStatus } from '../handover/ticket.ts';
 import type { Store } from '../store/types.ts';
 import { staffOf, type Auth } from './auth.ts';
 import { HttpError, parseOr400 } from './http-error.ts';
+import { streamTopic } from './sse.ts';
 
 const TextBody = z.object({ text: z.string().trim().min(1, 'text is empty').max(2000, 'text is longer than 2000 characters') }).strict();
 const NoteBody = z.object({ note: z.string().trim().min(1, 'a handover note is required').max(2000) }).strict();
@@ -36,20 +37,10 @@ function handled(work: (req: Request, res: Response) => Promise<void>) {
     try {
       await work(req, res);
     } catch (error) {
-      if (error instanceof HandoverError) throw new HttpErrorWithDetails(error.status, error.code, error.message, error.details);
+      if (error instanceof HandoverError) throw new HttpError(error.status, error.code, error.message, error.details);
       throw error;
     }
   };
-}
-
-class HttpErrorWithDetails extends HttpError {
-  constructor(status: number, code: string, message: string, readonly details: Record<string, unknown>) {
-    super(status, code, message);
-  }
-
-  override body(): { error: { code: string; message: string } } {
-    return { error: { code: this.code, message: this.message, ...this.details } };
-  }
 }
 
 export function handoverRoutes(deps: HandoverRouteDeps): Router {
@@ -127,11 +118,7 @@ export function handoverRoutes(deps: HandoverRouteDeps): Router {
   }));
 
   router.get('/handover/events', agent, async (req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    const unsubscribe = await deps.store.bus.subscribe(HANDOVER_TOPIC, (payload) => { res.write(`data: ${JSON.stringify(payload)}\n\n`); });
-    res.write(': connected\n\n');
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
-    req.on('close', () => { clearInterval(heartbeat); void unsubscribe().catch(() => undefined); });
+    await streamTopic(req, res, deps.store.bus, HANDOVER_TOPIC);
   });
 
   router.get('/conversations/:id', agent, async (req, res) => {

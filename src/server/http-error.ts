@@ -3,13 +3,14 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  /** `details` join `code` and `message` in the body (e.g. `problems` of a refused draft, `phrases` of a refused reply). */
+  constructor(readonly status: number, readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'HttpError';
   }
 
-  body(): { error: { code: string; message: string } } {
-    return { error: { code: this.code, message: this.message } };
+  body(): { error: { code: string; message: string } & Record<string, unknown> } {
+    return { error: { ...this.details, code: this.code, message: this.message } };
   }
 }
 

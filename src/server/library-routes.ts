@@ -24,20 +24,14 @@ export interface LibraryRouteDeps {
   runStories?: (files: LibraryFiles) => Promise<{ passed: number; failed: number; results: unknown[] }>;
 }
 
-/** An error that carries a list of problems in its body, e.g. a refused edit. */
-class ProblemsError extends HttpError {
-  constructor(status: number, code: string, message: string, readonly problems: { where: string; message: string }[]) {
-    super(status, code, message);
-  }
-
-  override body(): { error: { code: string; message: string } } {
-    return { error: { code: this.code, message: this.message, problems: this.problems } as { code: string; message: string } };
-  }
+/** A refusal whose body lists every problem with where it is. */
+function problemsError(status: number, code: string, message: string, problems: { where: string; message: string }[]): HttpError {
+  return new HttpError(status, code, message, { problems });
 }
 
 function conflictTo409(error: unknown): never {
   if (error instanceof LibraryConflict) throw new HttpError(409, 'conflict', error.message);
-  if (error instanceof DraftEditError) throw new ProblemsError(400, 'invalid_part', error.message, error.problems);
+  if (error instanceof DraftEditError) throw problemsError(400, 'invalid_part', error.message, error.problems);
   throw error;
 }
 
@@ -157,8 +151,8 @@ export function libraryRoutes(deps: LibraryRouteDeps): Router {
       result = await deps.runStories((await deps.repo.draft()).files);
     } catch (error) {
       // A draft that does not load cannot be tested: its problems say why.
-      if (error instanceof LibraryError) throw new ProblemsError(422, 'check_failed', 'the draft does not load', error.problems);
-      if (error instanceof Error && !(error instanceof HttpError)) throw new ProblemsError(422, 'invalid_story', error.message, []);
+      if (error instanceof LibraryError) throw problemsError(422, 'check_failed', 'the draft does not load', error.problems);
+      if (error instanceof Error && !(error instanceof HttpError)) throw problemsError(422, 'invalid_story', error.message, []);
       throw error;
     }
     await deps.repo.audit({ by: who(req), action: 'tested', detail: `${result.passed} passed, ${result.failed} failed` });
@@ -169,7 +163,7 @@ export function libraryRoutes(deps: LibraryRouteDeps): Router {
     const { comment } = parseOr400(z.object({ comment: z.string().trim().min(1, 'say what changed').max(500) }).strict(), req.body);
     const draft = await deps.repo.draft();
     const problems = checkLibrary(draft.files, deps.compile);
-    if (problems.length > 0) throw new ProblemsError(422, 'check_failed', 'the draft does not pass the check', problems);
+    if (problems.length > 0) throw problemsError(422, 'check_failed', 'the draft does not pass the check', problems);
     try {
       const published = await deps.repo.publish(draft.files, who(req), comment);
       await deps.bus.publish(LIBRARY_TOPIC, { version: published.version });
@@ -184,7 +178,7 @@ export function libraryRoutes(deps: LibraryRouteDeps): Router {
     const target = await deps.repo.version(version);
     if (!target) throw new HttpError(404, 'not_found', `no version ${version}`);
     const problems = checkLibrary(target.files, deps.compile);
-    if (problems.length > 0) throw new ProblemsError(422, 'check_failed', `version ${version} does not load in this build`, problems);
+    if (problems.length > 0) throw problemsError(422, 'check_failed', `version ${version} does not load in this build`, problems);
     try {
       const live = await deps.repo.rollback(version, who(req));
       await deps.bus.publish(LIBRARY_TOPIC, { version: live.version });

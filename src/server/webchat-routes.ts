@@ -6,6 +6,7 @@ import { conversationIdOf } from '../bots/messages.ts';
 import type { Pipeline } from '../conversations/pipeline.ts';
 import type { Store } from '../store/types.ts';
 import { parseOr400 } from './http-error.ts';
+import { streamTopic } from './sse.ts';
 
 export interface WebChatDeps {
   pipeline: Pipeline;
@@ -27,17 +28,7 @@ export function webchatRoutes(deps: WebChatDeps): Router {
 
   router.get('/events', async (req, res) => {
     const sessionId = parseOr400(SessionId, req.query.sessionId);
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    const unsubscribe = await deps.store.bus.subscribe(webTopic(sessionId), (payload) => {
-      res.write(`data: ${JSON.stringify(payload)}\n\n`);
-    });
-    // Only now: a client that waits for this line knows no later message can slip past.
-    res.write(': connected\n\n');
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), (deps.heartbeatSeconds ?? 25) * 1000);
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      void unsubscribe().catch(() => undefined);
-    });
+    await streamTopic(req, res, deps.store.bus, webTopic(sessionId), (deps.heartbeatSeconds ?? 25) * 1000);
   });
 
   router.get('/history', async (req, res) => {
