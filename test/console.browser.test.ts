@@ -1,7 +1,7 @@
 // Browser test of the agent console (public/console/) beside the customer web chat (public/), in real chromium against the real bot, started in-process.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describeBrowser, launchBrowser } from './support/browser.ts';
+import { describeBrowser, launchBrowser, recordProblems } from './support/browser.ts';
 import { startTestBot } from './support/bot.ts';
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
@@ -76,11 +76,7 @@ describeBrowser('agent console', () => {
     const context = await browser.newContext({ viewport, locale: 'zh-CN', ...(mobile ? { isMobile: true, hasTouch: true } : {}) });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('dialog', (dialog) => {
-      problems.push(`dialog opened: ${dialog.type()} ${dialog.message()}`);
-      void dialog.dismiss();
-    });
+    recordProblems(page, problems);
     return page;
   }
 

@@ -1,7 +1,7 @@
 // The manager console (public/manager/) in real chromium against the real bot: change an FAQ answer, fail the check on a forbidden phrase, fix it, run the stories, publish, see the web chat answer with the new text, roll back, and see the day's conversations in the reports.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describeBrowser, launchBrowser } from './support/browser.ts';
+import { describeBrowser, launchBrowser, recordProblems } from './support/browser.ts';
 import { startTestBot, type TestBot } from './support/bot.ts';
 
 const WAIT = { timeout: 15_000, interval: 100 };
@@ -37,11 +37,7 @@ describeBrowser('manager console', () => {
     const context = await browser.newContext({ viewport, locale: 'zh-CN' });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('dialog', (dialog) => {
-      problems.push(`dialog opened: ${dialog.type()} ${dialog.message()}`);
-      void dialog.dismiss();
-    });
+    recordProblems(page, problems);
     await page.goto(new URL(path, bot.url).href);
     return page;
   }

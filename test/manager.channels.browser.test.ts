@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ScanStatus } from 'wechaty';
 import type { Bot } from '../src/bot.ts';
-import { describeBrowser, launchBrowser } from './support/browser.ts';
+import { describeBrowser, launchBrowser, recordProblems } from './support/browser.ts';
 import { startTestBot } from './support/bot.ts';
 import { freePort, sleep, startBot, until } from './support/channel-bot.ts';
 import { startFakeTelegram, type FakeTelegram } from './support/telegram-server.ts';
@@ -64,11 +64,7 @@ describeBrowser('manager console: channels', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('dialog', (dialog) => {
-      problems.push(`dialog opened: ${dialog.type()} ${dialog.message()}`);
-      void dialog.dismiss();
-    });
+    recordProblems(page, problems);
     await page.goto(new URL('/manager/', base).href);
     await page.getByTestId('login-username').fill(ADMIN.username);
     await page.getByTestId('login-password').fill(ADMIN.password);

@@ -1,7 +1,7 @@
 // Browser test of the customer web chat page (public/) in real chromium against the real bot, started in-process.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describeBrowser, launchBrowser } from './support/browser.ts';
+import { describeBrowser, launchBrowser, recordProblems } from './support/browser.ts';
 import { startTestBot } from './support/bot.ts';
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
@@ -40,11 +40,7 @@ describeBrowser('web chat page', () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 667 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('dialog', (dialog) => {
-      problems.push(`dialog opened: ${dialog.type()} ${dialog.message()}`);
-      void dialog.dismiss();
-    });
+    recordProblems(page, problems);
     await page.goto(new URL('/', bot.url).href);
     await page.getByTestId('chat-input').waitFor();
     await page.waitForFunction(() => document.body.dataset.events === 'open', undefined, { timeout: 10_000 });

@@ -1,6 +1,6 @@
 // Test support: Debian's chromium driven by playwright-core, and a describe() that runs, fails or skips by whether chromium exists.
 import { accessSync, constants } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { describe, it } from 'vitest';
 
 /** Where the browser binary is: CHROMIUM_PATH, or Debian's package. */
@@ -59,4 +59,16 @@ export function describeBrowser(name: string, fn: () => void): void {
   const reason = `skipped: no chromium at ${path}; install Debian's "chromium" package or set CHROMIUM_PATH`;
   console.warn(`[${name}] ${reason}`);
   describe.skip(`${name} (${reason})`, fn);
+}
+
+/**
+ * Notes on `problems` every uncaught page error and every dialog (an alert() would mean injected
+ * markup ran), dismissing the dialog; tests assert the list stays empty.
+ */
+export function recordProblems(page: Page, problems: string[]): void {
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('dialog', (dialog) => {
+    problems.push(`dialog opened: ${dialog.type()} ${dialog.message()}`);
+    void dialog.dismiss();
+  });
 }
