@@ -1,64 +1,14 @@
-// Shared helpers of the manager console: the API client (cookie session, JSON errors), the label language, and DOM building that puts server text in with textContent only.
+// Shared helpers of the manager console: the API client (../shared/api.js), the label language, and DOM building that puts server text in with textContent only.
 import { LABELS, VOCABULARY } from './labels.js';
+import { ApiError, createApiClient } from '../shared/api.js';
 
-const TIMEOUT_MS = 20_000;
 const LANG_KEY = 'manager.lang';
 
-/** A non-2xx answer (`status` 0 when the network failed); `code`, `message` and `problems` come from `{error: {...}}`. */
-export class ApiError extends Error {
-  constructor(status, code, message, body) {
-    super(message || `HTTP ${status} ${code}`);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code || '';
-    this.body = body;
-    const problems = body && body.error && Array.isArray(body.error.problems) ? body.error.problems : [];
-    this.problems = problems.filter((p) => p && typeof p.where === 'string' && typeof p.message === 'string');
-  }
-}
+export { ApiError } from '../shared/api.js';
 
-let onUnauthorized = () => {};
-
-/** Called when a route answers 401: the session expired or ended elsewhere. */
-export function setUnauthorizedHandler(handler) {
-  onUnauthorized = handler;
-}
-
-/**
- * Calls the API with the httpOnly session cookie. `body` is sent as JSON, or as it is with
- * `opts.contentType` (YAML flows, CSV uploads).
- */
-export async function api(method, path, body, opts = {}) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
-  const headers = { accept: 'application/json' };
-  let payload;
-  if (body !== undefined) {
-    headers['content-type'] = opts.contentType || 'application/json';
-    payload = opts.contentType ? body : JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(path, { method, credentials: 'same-origin', cache: 'no-store', headers, body: payload, signal: controller.signal });
-  } catch (error) {
-    throw new ApiError(0, 'network', error instanceof Error ? error.message : String(error), null);
-  } finally {
-    clearTimeout(timer);
-  }
-  let data = null;
-  try {
-    data = await res.json();
-  } catch {
-    data = null;
-  }
-  if (!res.ok) {
-    const error = data && typeof data === 'object' && data.error && typeof data.error === 'object' ? data.error : {};
-    const failure = new ApiError(res.status, typeof error.code === 'string' ? error.code : '', typeof error.message === 'string' ? error.message : '', data);
-    if (res.status === 401 && !opts.quietUnauthorized) onUnauthorized();
-    throw failure;
-  }
-  return data;
-}
+const client = createApiClient({ timeoutMs: 20_000 });
+export const api = client.api;
+export const setUnauthorizedHandler = client.setUnauthorizedHandler;
 
 /** The label language: Chinese first, English on request (kept in localStorage). */
 let lang = (() => {
