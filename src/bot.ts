@@ -10,7 +10,7 @@ import { createHttpShop } from './commerce/http-shop.ts';
 import { createDelivery, type Delivery, type Sender } from './conversations/delivery.ts';
 import { createChannels, type ChannelOptions, type Channels } from './bots/channels.ts';
 import { createPipeline, type Pipeline } from './conversations/pipeline.ts';
-import { compileLibrary, type CompiledLibrary } from './flows/compile.ts';
+import { compileLibrary, type CompiledLibrary, type CompileOptions } from './flows/compile.ts';
 import { parseLibrary, readLibraryDir, type LibraryFiles } from './flows/loader.ts';
 import { shopActions, shopGuards } from './flows/shop-actions.ts';
 import { createApp } from './server/app.ts';
@@ -28,13 +28,13 @@ import { parseStoryFile, runStories } from './flows/stories.ts';
 import { storyBots } from './library/story-bot.ts';
 import { channelRoutes } from './server/channel-routes.ts';
 import { reportRoutes } from './server/report-routes.ts';
+import { batchedReports } from './reports/batch.ts';
 import { createReportRecorder } from './reports/recorder.ts';
 import { reportingShop } from './reports/shop.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { createMemoryStore } from './store/memory.ts';
 import { createRedisStore } from './store/redis.ts';
 import type { Store } from './store/types.ts';
-import { understand } from './understanding/understand.ts';
 
 export const DEFAULT_LIBRARY_DIR = fileURLToPath(new URL('../scripts/', import.meta.url));
 
@@ -66,6 +66,8 @@ export interface BotOptions {
   shop?: Shop;
   /** Channel test doubles and timings (a wechaty mock puppet). */
   channels?: ChannelOptions;
+  /** Texts whose reading and FAQ decision are remembered per library version (the benchmark's cold run sets 0). */
+  memoSize?: number;
 }
 
 /** Loads the library from a folder and resolves its names against the shipped actions and guards. */
@@ -80,8 +82,8 @@ export interface LibraryBundle {
 }
 
 /** Loads a version's files as the bot runs them; throws LibraryError listing every problem. */
-export function compileBundle(files: LibraryFiles): LibraryBundle {
-  const library = compileLibrary(parseLibrary(files), shopActions, shopGuards);
+export function compileBundle(files: LibraryFiles, opts: CompileOptions = {}): LibraryBundle {
+  const library = compileLibrary(parseLibrary(files), shopActions, shopGuards, opts);
   return { library, handover: loadHandoverConfig(files, library.content.forbidden) };
 }
 
@@ -118,7 +120,7 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
   const libraryDir = config.LIBRARY_DIR ?? DEFAULT_LIBRARY_DIR;
   // The store holds the library's versions; the shipped folder seeds version 1 at the first start.
   const libraryRepo = createLibraryRepository(store.docs, now);
-  const live = createLiveLibrary<LibraryBundle>({ repo: libraryRepo, bus: store.bus, compile: compileBundle, shipped: () => readLibraryDir(libraryDir), log });
+  const live = createLiveLibrary<LibraryBundle>({ repo: libraryRepo, bus: store.bus, compile: (files) => compileBundle(files, { memoSize: opts.memoSize }), shipped: () => readLibraryDir(libraryDir), log });
   await live.start();
   const library = (): CompiledLibrary => live.current().library;
   const handoverConfig = (): HandoverConfig => live.current().handover;
@@ -138,7 +140,8 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
       structuredOutput: config.OPENAI_STRUCTURED_OUTPUT,
     }, { counted: metrics.llmCounted }))
     : undefined;
-  const reports = createReportRecorder({ store: store.reports, handover: handoverConfig, timeZone: config.TZ_SHOP, log });
+  const reportStore = batchedReports(store.reports, { log });
+  const reports = createReportRecorder({ store: reportStore, handover: handoverConfig, timeZone: config.TZ_SHOP, log });
   const desk = createHandoverDesk({
     docs: store.docs,
     bus: store.bus,
@@ -159,7 +162,6 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
     // The bot's order changes and returns are counted where they happen, in the shop call.
     shop: reportingShop(shop, reports, now),
     reports,
-    understand: (text, lib) => understand(text, { classifier: lib.classifier }),
     inlineChannels: new Set(['web']),
     observer: {
       ...metrics.observer,
@@ -187,7 +189,7 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
     apiRouters: [
       staffRoutes(auth, { secureCookies: false }),
       handoverRoutes({ auth, desk, store, shop, config: handoverConfig }),
-      reportRoutes({ auth, reports: store.reports, shifts: () => handoverConfig().shifts, timeZone: config.TZ_SHOP, now }),
+      reportRoutes({ auth, reports: reportStore, shifts: () => handoverConfig().shifts, timeZone: config.TZ_SHOP, now }),
       libraryRoutes({ auth, repo: libraryRepo, bus: store.bus, docs: store.docs, compile: compileBundle, runStories: runLibraryStories }),
       channelRoutes(auth, channels),
     ],
@@ -237,6 +239,7 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
         server.closeAllConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      await reportStore.close();
       await store.close();
     },
   };

@@ -36,7 +36,7 @@ describe('a failed turn', () => {
 
   it('with the store down, the customer is told politely that the system is busy', async () => {
     const store: Store = createMemoryStore();
-    const down = { ...store, conversations: { ...store.conversations, load: async () => { throw new StoreUnavailable('redis down'); } } };
+    const down = { ...store, conversations: { ...store.conversations, load: async () => { throw new StoreUnavailable('redis down'); }, beginTurn: async () => { throw new StoreUnavailable('redis down'); } } };
     t = await startTestBot({ store: down });
     await talk(t.url).user('在吗').expectReply(/系统正忙/);
   });

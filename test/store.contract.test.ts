@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/store/memory.ts';
 import { createRedisStore } from '../src/store/redis.ts';
-import { StoreUnavailable, VersionConflict } from '../src/store/types.ts';
+import { StoreUnavailable, turnLockKey, VersionConflict } from '../src/store/types.ts';
 import type { JsonObject, OutboxItem, Store, TranscriptEntry, TurnCommit } from '../src/store/types.ts';
 import { deleteKeys, describeRedis, startRedis, uniqueKeyPrefix } from './support/redis.ts';
 
@@ -131,6 +131,32 @@ function storeContract(name: string, makeStore: () => Promise<StoreFixture>): vo
         expect(await store.conversations.seen('c1', 'm1')).toBe(true);
         expect(await store.conversations.seen('c1', 'm2')).toBe(false);
         expect(await store.conversations.seen('c2', 'm1')).toBe(false);
+      });
+
+      it('begins a turn in one step: takes the turn lock, then seen or the saved state; the commit frees the lock', async () => {
+        const lockKey = turnLockKey('c1');
+        expect(await store.conversations.beginTurn('c1', 'm1', 'tok-a', 5_000)).toEqual({ kind: 'ready', saved: null });
+        // Held: another turn is told busy, the holder may begin again (a retry after a conflict).
+        expect(await store.conversations.beginTurn('c1', 'm1', 'tok-b', 5_000)).toEqual({ kind: 'busy' });
+        expect(await store.locks.tryAcquire(lockKey, 5_000)).toBeNull();
+        expect(await store.conversations.beginTurn('c1', 'm1', 'tok-a', 5_000)).toEqual({ kind: 'ready', saved: null });
+        const state: JsonObject = { step: 'ask-order', 中文: ['是'] };
+        await store.conversations.commit({ ...turn('c1', 0, { messageId: 'm1', state }), unlock: 'tok-a' });
+        // Freed by the commit; the message is now seen, the next one finds the state.
+        expect(await store.conversations.beginTurn('c1', 'm1', 'tok-b', 5_000)).toEqual({ kind: 'seen' });
+        expect(await store.conversations.beginTurn('c1', 'm2', 'tok-b', 5_000)).toEqual({ kind: 'ready', saved: { version: 1, state } });
+        // A commit with someone else's token leaves their lock alone.
+        await store.conversations.commit({ ...turn('c1', 1), unlock: 'tok-a' });
+        expect(await store.conversations.beginTurn('c1', 'm3', 'tok-c', 5_000)).toEqual({ kind: 'busy' });
+        await store.locks.release(lockKey, 'tok-b');
+        expect(await store.conversations.beginTurn('c2', 'm1', 'tok-c', 5_000)).toEqual({ kind: 'ready', saved: null });
+      });
+
+      it('leaves the turn lock free when the message was seen, even for its holder', async () => {
+        await store.conversations.commit(turn('c1', 0, { messageId: 'm1' }));
+        expect(await store.conversations.beginTurn('c1', 'm2', 'tok-a', 5_000)).toMatchObject({ kind: 'ready' });
+        expect(await store.conversations.beginTurn('c1', 'm1', 'tok-a', 5_000)).toEqual({ kind: 'seen' });
+        expect(await store.locks.tryAcquire(turnLockKey('c1'), 5_000)).not.toBeNull();
       });
 
       it('remembers the newest 1000 message ids', async () => {

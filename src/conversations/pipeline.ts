@@ -10,7 +10,7 @@ import { saysLanguage, type Effect, type EngineEvent, type RecordedEvent } from 
 import type { ActionContext, Vars } from '../flows/registry.ts';
 import { runTurn } from '../flows/runtime.ts';
 import type { HandoffReason, Priority, Text } from '../flows/schema.ts';
-import type { DueTimer, OutboxItem, Store, TranscriptEntry } from '../store/types.ts';
+import type { DueTimer, JsonObject, OutboxItem, Store, TranscriptEntry, TurnStart } from '../store/types.ts';
 import { StoreUnavailable, VersionConflict } from '../store/types.ts';
 import type { Understanding } from '../understanding/types.ts';
 import { extractSlot, type SlotType } from '../understanding/slots.ts';
@@ -20,7 +20,7 @@ import type { Llm } from '../llm/types.ts';
 import type { ReportEvent, ReportRecorder } from '../reports/events.ts';
 import { newConversation, parseConversation, type ConversationState } from './state.ts';
 import { salutationOf } from './salutation.ts';
-import { ConversationLocks, LockTimeout } from './locks.ts';
+import { ConversationLocks, LockTimeout, type HeldLock } from './locks.ts';
 
 /** The few log calls the pipeline makes (pino's shape). */
 export interface Log {
@@ -76,7 +76,6 @@ export interface PipelineDeps {
   /** The live library; read at the start of each turn, so a publish applies from the next turn. */
   library: () => CompiledLibrary;
   shop: Shop;
-  understand: (text: string, lib: CompiledLibrary) => Understanding;
   now: () => Date;
   log: Log;
   /** Channels whose replies go back in the response to the message (web chat); others use the outbox. */
@@ -167,10 +166,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }));
   }
 
-  /** Loads the conversation, or starts one (binding the shop customer by channel identity). */
-  async function loadOrStart(ref: ConversationRef, inbound: Inbound | null): Promise<{ state: ConversationState; version: number }> {
-    const id = conversationIdOf(ref);
-    const loaded = await deps.store.conversations.load(id);
+  /** The saved conversation, or a new one (binding the shop customer by channel identity). */
+  async function resumeOrStart(ref: ConversationRef, inbound: Inbound | null, loaded: { version: number; state: JsonObject } | null): Promise<{ state: ConversationState; version: number }> {
     const parsed = loaded ? parseConversation(loaded.state) : null;
     if (loaded && parsed) return { state: parsed, version: loaded.version };
     const state = newConversation(ref, deps.now());
@@ -382,17 +379,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (replies.length > 0) deps.onQueued?.();
   }
 
-  async function turn(inbound: Inbound): Promise<TurnReply> {
+  /** A customer message's turn on the conversation as beginTurn found it, under the turn lock `held`. */
+  async function turn(inbound: Inbound, saved: { version: number; state: JsonObject } | null, held: HeldLock): Promise<TurnReply> {
     const ref = inbound.ref;
     const id = conversationIdOf(ref);
     const inline = deps.inlineChannels.has(ref.channel);
-    if (await deps.store.conversations.seen(id, inbound.id)) {
-      deps.observer?.duplicate?.(ref.channel);
-      return { duplicate: true, replies: [], queued: false };
-    }
     const lib = deps.library();
-    const { state, version } = await loadOrStart(ref, inbound);
-    let u = deps.understand(inbound.text, lib);
+    const { state, version } = await resumeOrStart(ref, inbound, saved);
+    let u = lib.understand(inbound.text);
     // The model is asked only when the rules found nothing and no flow waits for an answer (a flow's
     // question is answered by its own extractor; digits and addresses never go out for that).
     // Nor when the FAQ has something to say: then the one model call of the turn picks among the
@@ -450,6 +444,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...botLines(inbound.id, replies, at),
     ];
     await setTimers(id, timers);
+    // The commit frees the turn lock too, unless timers are still to be cancelled: that must
+    // happen under the lock, or it could cancel a timer the conversation's next turn set.
+    const unlock = timers.some((t) => t.kind === 'cancelTimer') ? undefined : held.token;
     await deps.store.conversations.commit({
       conversationId: id,
       expectedVersion: version,
@@ -457,7 +454,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       messageId: inbound.id,
       transcript: lines,
       outbox: inline ? [] : toOutbox(inbound.id, ref, replies, at.toISOString()),
+      ...(unlock ? { unlock } : {}),
     });
+    if (unlock) held.released = true;
     await cancelTimers(id, timers);
     await deps.reports?.record(at, id, [{ kind: 'customerMessage', newConversation: version === 0 }, { kind: 'botMessages', count: replies.length }, ...reported]);
     if (!inline && replies.length > 0) deps.onQueued?.();
@@ -487,6 +486,36 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     };
   }
 
+  /**
+   * A customer message: the turn lock is taken in the step that loads the conversation (and
+   * finds a message handled before), and freed by the commit.
+   */
+  async function customerTurn(inbound: Inbound): Promise<TurnReply> {
+    const id = conversationIdOf(inbound.ref);
+    const begin = (token: string): Promise<TurnStart> => deps.store.conversations.beginTurn(id, inbound.id, token, locks.opts.ttlMs);
+    let start: TurnStart = { kind: 'busy' };
+    return locks.run(id, async (held) => {
+      // A lost lock shows up as a version conflict at commit: run the turn again on the fresh state.
+      for (let attempt = 0; ; attempt++) {
+        if (start.kind === 'busy') throw new LockTimeout(id);
+        if (start.kind === 'seen') {
+          held.released = true;
+          deps.observer?.duplicate?.(inbound.ref.channel);
+          return { duplicate: true, replies: [], queued: false };
+        }
+        try {
+          return await turn(inbound, start.saved, held);
+        } catch (error) {
+          if (!(error instanceof VersionConflict) || attempt >= 2) throw error;
+          start = await begin(held.token);
+        }
+      }
+    }, async (token) => {
+      start = await begin(token);
+      return start.kind !== 'busy';
+    });
+  }
+
   async function withConversation<T>(id: string, work: () => Promise<T>): Promise<T> {
     return locks.run(id, async () => {
       // A lost lock shows up as a version conflict at commit: run the turn again on the fresh state.
@@ -504,7 +533,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   return {
     async handle(inbound) {
       try {
-        return await withConversation(conversationIdOf(inbound.ref), () => turn(inbound));
+        return await customerTurn(inbound);
       } catch (error) {
         return failed(inbound, error);
       }

@@ -4,7 +4,10 @@ import type { LibraryContent } from './loader.ts';
 import type { ActionRegistry, GuardRegistry } from './registry.ts';
 import { LibraryError, type LibraryProblem } from './errors.ts';
 import { createIntentClassifier, type IntentClassifier } from '../understanding/intents.ts';
-import { createFaqIndex, type FaqIndex } from '../knowledge/faq.ts';
+import { createFaqIndex, type FaqDecision, type FaqIndex } from '../knowledge/faq.ts';
+import { understand } from '../understanding/understand.ts';
+import type { Understanding } from '../understanding/types.ts';
+import { remembered, type MemoStats } from './memo.ts';
 
 /** A flow ready to run: its steps by id and the step that follows each one in file order. */
 export interface CompiledFlow {
@@ -21,9 +24,26 @@ export interface CompiledLibrary {
   flows: ReadonlyMap<string, CompiledFlow>;
   flowByIntent: ReadonlyMap<string, string>;
   classifier: IntentClassifier;
+  /** understand() with this library's classifier; the last texts' readings are remembered. */
+  understand(text: string): Understanding;
+  /** The FAQ; its decide() remembers the last questions' decisions. */
   faq: FaqIndex;
   actions: ActionRegistry;
   guards: GuardRegistry;
+  /** How often understand() and faq.decide() answered from memory. */
+  readonly memoStats: { understand: MemoStats; faq: MemoStats };
+}
+
+/** Options of {@link compileLibrary}. */
+export interface CompileOptions {
+  /** Texts remembered by understand() and faq.decide() (default memo.ts's MEMO_SIZE; 0 for none). */
+  memoSize?: number;
+}
+
+/** A decision is frozen, not the entries in it: they are the library's own. */
+function freezeDecision(decision: FaqDecision): FaqDecision {
+  if (decision.kind === 'clarify') Object.freeze(decision.entries);
+  return Object.freeze(decision);
 }
 
 /** Steps that wait for the customer's answer. */
@@ -79,7 +99,7 @@ export function forbiddenPhraseProblems(content: LibraryContent): LibraryProblem
  * Resolves every name (steps, actions, guards, intents) and builds the classifier and FAQ index.
  * Throws LibraryError listing every problem, so nothing unknown is met in a customer's chat.
  */
-export function compileLibrary(content: LibraryContent, actions: ActionRegistry, guards: GuardRegistry): CompiledLibrary {
+export function compileLibrary(content: LibraryContent, actions: ActionRegistry, guards: GuardRegistry, opts: CompileOptions = {}): CompiledLibrary {
   const problems: LibraryProblem[] = [];
   const flows = new Map<string, CompiledFlow>();
   const flowByIntent = new Map<string, string>();
@@ -141,13 +161,19 @@ export function compileLibrary(content: LibraryContent, actions: ActionRegistry,
   problems.push(...forbiddenPhraseProblems(content));
   if (problems.length > 0) throw new LibraryError(problems);
 
+  const classifier = createIntentClassifier(content.intents, { synonyms: content.synonyms });
+  const faq = createFaqIndex(content.faq, { synonyms: content.synonyms });
+  const memoStats = { understand: { hits: 0, misses: 0 }, faq: { hits: 0, misses: 0 } };
+  const byText = (text: string): string => text;
   return {
     content,
     flows,
     flowByIntent,
-    classifier: createIntentClassifier(content.intents, { synonyms: content.synonyms }),
-    faq: createFaqIndex(content.faq, { synonyms: content.synonyms }),
+    classifier,
+    understand: remembered((text: string) => understand(text, { classifier }), byText, { size: opts.memoSize, stats: memoStats.understand }),
+    faq: { ...faq, decide: remembered(faq.decide, byText, { size: opts.memoSize, freeze: freezeDecision, stats: memoStats.faq }) },
     actions,
     guards,
+    memoStats,
   };
 }

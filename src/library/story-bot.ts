@@ -11,7 +11,6 @@ import { createPipeline, type TicketRequest } from '../conversations/pipeline.ts
 import type { CompiledLibrary } from '../flows/compile.ts';
 import type { MakeStoryBot, Story, StoryTicket } from '../flows/stories.ts';
 import { createMemoryStore } from '../store/memory.ts';
-import { understand } from '../understanding/understand.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -40,7 +39,6 @@ export function storyBots(library: CompiledLibrary, data: ShopData): MakeStoryBo
   const pipeline = createPipeline({
     store, shop, now, log: quiet,
     library: () => library,
-    understand: (text, lib) => understand(text, { classifier: lib.classifier }),
     inlineChannels: new Set(['web']),
     actionTimeoutMs: 300,
     tickets: {

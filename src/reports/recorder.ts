@@ -89,7 +89,17 @@ class Tally {
 }
 
 export function createReportRecorder(deps: ReportRecorderDeps): ReportRecorder {
-  const placementAt = (at: Date): Placement => placementOf(at, new ShiftClock(deps.handover(), deps.timeZone).shiftAt(at), deps.timeZone);
+  // Every turn is placed; a placement changes at most once a minute (shifts start on the minute),
+  // so the last one is kept with the minute and the shifts it was worked out for.
+  let last: { minute: number; config: HandoverConfig; placement: Placement } | undefined;
+  const placementAt = (at: Date): Placement => {
+    const minute = Math.floor(at.getTime() / 60_000);
+    const config = deps.handover();
+    if (last?.minute === minute && last.config === config) return last.placement;
+    const placement = placementOf(at, new ShiftClock(config, deps.timeZone).shiftAt(at), deps.timeZone);
+    last = { minute, config, placement };
+    return placement;
+  };
 
   /** An outcome the bot reached: counted the first time in 24 h, unless a person was involved in the 24 h before. */
   async function automated(tally: Tally, p: Placement, at: Date, conversationId: string | null, outcome: AutomatedOutcome): Promise<void> {

@@ -2,7 +2,7 @@
 import { createMemoryDocuments } from './memory-documents.ts';
 import { createMemoryReports } from './memory-reports.ts';
 import { randomUUID } from 'node:crypto';
-import { outboxChannelOf, StoreUnavailable, VersionConflict } from './types.ts';
+import { outboxChannelOf, StoreUnavailable, turnLockKey, VersionConflict } from './types.ts';
 import type {
   DueTimer,
   JsonObject,
@@ -194,6 +194,22 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
         return live(conversationId)?.seen.has(messageId) ?? false;
       },
 
+      async beginTurn(conversationId, messageId, token, ttlMs) {
+        open();
+        const key = turnLockKey(conversationId);
+        const held = locks.get(key);
+        const heldNow = held !== undefined && held.expiresAt > now();
+        if (heldNow && held.token !== token) return { kind: 'busy' };
+        const record = live(conversationId);
+        if (record?.seen.has(messageId)) {
+          if (heldNow) locks.delete(key);
+          return { kind: 'seen' };
+        }
+        locks.set(key, { token, expiresAt: now() + lockTtl(ttlMs) });
+        if (!record || record.state === undefined) return { kind: 'ready', saved: null };
+        return { kind: 'ready', saved: { version: record.version, state: JSON.parse(record.state) as JsonObject } };
+      },
+
       async commit(turn: TurnCommit) {
         open();
         const foreign = turn.outbox.find((item) => item.conversationId !== turn.conversationId);
@@ -221,6 +237,10 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
           }
         }
         queue(record, turn.outbox);
+        if (turn.unlock !== undefined) {
+          const key = turnLockKey(turn.conversationId);
+          if (locks.get(key)?.token === turn.unlock) locks.delete(key);
+        }
         return { version: record.version };
       },
 

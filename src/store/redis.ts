@@ -1,7 +1,7 @@
 /** Redis store (the system of record in production): Lua scripts for atomic steps, hash-tagged keys for Cluster. */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createClient, ErrorReply } from 'redis';
-import { outboxChannelOf, StoreUnavailable, VersionConflict } from './types.ts';
+import { outboxChannelOf, StoreUnavailable, TURN_LOCK_PREFIX, VersionConflict } from './types.ts';
 import { createRedisDocuments } from './redis-documents.ts';
 import { createRedisReports } from './redis-reports.ts';
 import type {
@@ -28,6 +28,8 @@ import type {
  *   P{c:<id>}:m  zset  handled customer message ids, score = version, the newest 1000
  *   P{c:<id>}:o  list  outbox items, oldest first: `<id as JSON>\n<attempts>\n<[at,ref,message]>`
  *   P{c:<id>}:d  list  delivery log, the last 100: `<id as JSON>\n<delivered ms>\n<[at,ref,message]>`
+ *   P{c:<id>}:l  string  the turn lock's token (LockStore key `turn:<id>`, expiring by itself), so
+ *                      beginTurn takes it and commit frees it in the scripts that read and write the state
  * All five expire 30 days after the conversation's last write.
  * Global indexes, each in its own slot, one pair per channel <ch> (so a process leases only the
  * channels it can send on; WeChat only where it is logged in):
@@ -118,16 +120,31 @@ if v ~= tonumber(ARGV[1]) then return {0, v, redis.call('LLEN', KEYS[4])} end
 local nv = v + 1
 redis.call('HSET', KEYS[1], 'v', nv, 's', ARGV[2])
 local n = tonumber(ARGV[9])
-for i = 10, 9 + n do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+for i = 11, 10 + n do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 if n > 0 then redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1) end
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[3], nv, ARGV[3])
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[7]) - 1)
 end
-if #ARGV >= 10 + n then redis.call('HSET', KEYS[1], 'ch', ARGV[8]) end
-pushOutbox(KEYS[4], KEYS[5], 10 + n)
-for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[5]) end
+if #ARGV >= 11 + n then redis.call('HSET', KEYS[1], 'ch', ARGV[8]) end
+pushOutbox(KEYS[4], KEYS[5], 11 + n)
+for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ARGV[5]) end
+if ARGV[10] ~= '' and redis.call('GET', KEYS[6]) == ARGV[10] then redis.call('DEL', KEYS[6]) end
 return {1, nv}
+`);
+
+// KEYS: s t m l. ARGV: message id, lock token, lock ttl ms.
+// Returns {2} busy, {1} seen (the lock left free), {0, version or '', state or ''} with the lock held.
+const BEGIN_TURN = lua(`
+local held = redis.call('GET', KEYS[4])
+if held and held ~= ARGV[2] then return {2} end
+if redis.call('ZSCORE', KEYS[3], ARGV[1]) then
+  if held then redis.call('DEL', KEYS[4]) end
+  return {1}
+end
+redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[3])
+local r = redis.call('HMGET', KEYS[1], 'v', 's')
+return {0, r[1] or '', r[2] or ''}
 `);
 
 // KEYS: s t m o d. ARGV: ttl, transcriptLimit, lines...
@@ -435,6 +452,9 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
     url,
     // Fail fast while disconnected instead of queueing commands for a Redis that may never return.
     disableOfflineQueue: true,
+    // Every store call has its own time limit (guarded); a second one per command (an
+    // AbortSignal.timeout each) cost a tenth of a turn's time in the benchmark.
+    commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectStrategy: (retries, cause) => {
@@ -490,6 +510,14 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
     }
   }
 
+  /** Scripts given as source (the reports'), hashed once, so they run by EVALSHA too. */
+  const scripts = new Map<string, LuaScript>();
+  function scriptOf(source: string): LuaScript {
+    let script = scripts.get(source);
+    if (!script) scripts.set(source, (script = lua(source)));
+    return script;
+  }
+
   async function run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
     const options = { keys, arguments: args.map(String) };
     try {
@@ -513,7 +541,9 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
     outboxChannels: `${prefix}{outbox}:channels`,
     timersDue: `${prefix}{timers}:due`,
     timersAt: `${prefix}{timers}:at`,
-    lock: (key: string) => `${prefix}{lock:${key}}`,
+    /** A conversation's turn lock lives with it (same hash tag), so its scripts can take and free it. */
+    turnLock: (conversationId: string) => `${prefix}{c:${conversationId}}:l`,
+    lock: (key: string) => (key.startsWith(TURN_LOCK_PREFIX) ? keys.turnLock(key.slice(TURN_LOCK_PREFIX.length)) : `${prefix}{lock:${key}}`),
     channel: (topic: string) => `${prefix}bus:${topic}`,
   };
 
@@ -606,6 +636,18 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
         return (await client.zScore(seen, messageId)) !== null;
       }),
 
+    beginTurn: (conversationId, messageId, token, ttlMs) =>
+      guarded('beginTurn', async () => {
+        const [state, transcript, seen] = keys.conversation(conversationId);
+        const reply = list('beginTurn', await run(BEGIN_TURN, [state, transcript, seen, keys.turnLock(conversationId)], [messageId, token, Math.max(1, Math.ceil(ttlMs))]));
+        const kind = count('beginTurn', reply[0]);
+        if (kind === 2) return { kind: 'busy' as const };
+        if (kind === 1) return { kind: 'seen' as const };
+        const [, version, json] = reply;
+        if (typeof version !== 'string' || typeof json !== 'string' || version === '' || json === '') return { kind: 'ready' as const, saved: null };
+        return { kind: 'ready' as const, saved: { version: Number(version), state: JSON.parse(json) as JsonObject } };
+      }),
+
     commit: (turn) =>
       guarded('commit', async () => {
         const { conversationId } = turn;
@@ -614,7 +656,7 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
         const nonce = turn.outbox.length > 0 ? await announce(conversationId, channel) : '';
         const reply = list(
           'commit',
-          await run(COMMIT, keys.conversation(conversationId), [
+          await run(COMMIT, [...keys.conversation(conversationId), keys.turnLock(conversationId)], [
             turn.expectedVersion,
             JSON.stringify(turn.state),
             turn.messageId ?? '',
@@ -624,6 +666,7 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
             SEEN_LIMIT,
             channel,
             turn.transcript.length,
+            turn.unlock ?? '',
             ...turn.transcript.map(encodeEntry),
             ...turn.outbox.map(encodeItem),
           ]),
@@ -909,7 +952,7 @@ export async function createRedisStore(url: string, opts: { keyPrefix?: string }
     locks,
     bus,
     docs,
-    reports: createRedisReports({ prefix, guarded, eval: (source, keys, args) => client.eval(source, { keys, arguments: args }) }),
+    reports: createRedisReports({ prefix, guarded, eval: (source, keys, args) => run(scriptOf(source), keys, args) }),
 
     async ping() {
       try {

@@ -51,7 +51,24 @@ export interface TurnCommit {
   transcript: TranscriptEntry[];
   /** Replies to deliver through the outbox (channels that do not answer inline). */
   outbox: OutboxItem[];
+  /** The turn lock's token: the commit frees the lock in the same step when it is still this one. */
+  unlock?: string;
 }
+
+/** What {@link ConversationStore.beginTurn} found. */
+export type TurnStart =
+  | { kind: 'busy' }
+  | { kind: 'seen' }
+  | { kind: 'ready'; saved: { version: number; state: JsonObject } | null };
+
+/**
+ * The lock key of a conversation's turns (a {@link LockStore} key). Stores keep it with the
+ * conversation, so beginTurn and commit take and free it in the same step as the state.
+ */
+export function turnLockKey(conversationId: string): string {
+  return `${TURN_LOCK_PREFIX}${conversationId}`;
+}
+export const TURN_LOCK_PREFIX = 'turn:';
 
 /** Thrown by `commit` when another writer saved the conversation first. */
 export class VersionConflict extends Error {
@@ -75,6 +92,13 @@ export interface ConversationStore {
   load(conversationId: string): Promise<{ version: number; state: JsonObject } | null>;
   /** Whether a turn for this customer message id was already committed. */
   seen(conversationId: string, messageId: string): Promise<boolean>;
+  /**
+   * How a customer turn starts, in one call (one round trip at a sale's peak): takes the turn lock
+   * ({@link turnLockKey}) with `token` unless someone else holds it (`busy`; holding it already
+   * is fine), then `seen` when the message was already handled (the lock is then left free),
+   * else `ready` with the saved state (null for a new conversation), the lock held for `ttlMs`.
+   */
+  beginTurn(conversationId: string, messageId: string, token: string, ttlMs: number): Promise<TurnStart>;
   /**
    * Saves state (version becomes expectedVersion + 1), appends transcript lines, marks the
    * message id seen and queues the outbox items, atomically. Throws VersionConflict.
