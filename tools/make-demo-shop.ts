@@ -31,24 +31,13 @@ import { pathToFileURL } from 'node:url';
 import { DEMO_BASE_TIME, DEMO_SHOP_PATH } from '../src/commerce/demo-shop.ts';
 import { parseShopData } from '../src/commerce/schema.ts';
 import type { AfterSale, Customer, Order, OrderItem, OrderNote, OrderStatus, Product, Promotion, Shipment, ShopData, SizeChartRow, Variant } from '../src/commerce/schema.ts';
+import { prng } from '../src/shared/prng.ts';
 
 const SEED = 20261101;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const BASE = Date.parse(DEMO_BASE_TIME);
-
-/** mulberry32: small, fast and the same on every platform, which is all a fixture generator needs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Dice {
   private readonly next: () => number;

@@ -5,6 +5,7 @@ import { OrderChange as OrderChangeSchema, ShopDataError, formatJsonPath, parseS
 import type { Customer, Order, OrderChange, Product, ShopData, Variant } from './schema.ts';
 import { DEFAULT_RETURN_WINDOW_DAYS, ShopError, applyOrderChange } from './shop.ts';
 import type { Clock, Shop } from './shop.ts';
+import { deepFreeze } from '../shared/freeze.ts';
 
 /** The shipped demo data (data/demo-shop.json), the default of SHOP_DATA. */
 export const DEMO_SHOP_PATH = fileURLToPath(new URL('../../data/demo-shop.json', import.meta.url));
@@ -66,7 +67,7 @@ function keyedQueue(): <T>(key: string, fn: () => T) => Promise<T> {
 
 /**
  * An in-memory `Shop` over a copy of `data`: changes live as long as the process. Reads and results
- * are deep copies, so callers can't change the shop by accident.
+ * are deep copies (the catalog a frozen one), so callers can't change the shop by accident.
  */
 export function createDemoShop(data: ShopData, opts: DemoShopOptions = {}): Shop {
   const now = opts.now ?? (() => new Date());
@@ -92,6 +93,12 @@ export function createDemoShop(data: ShopData, opts: DemoShopOptions = {}): Shop
   const serially = keyedQueue();
 
   const copy = <T>(value: T): T => structuredClone(value);
+  /**
+   * The catalog as callers see it: one frozen copy until stock changes, not a copy per call
+   * (the catalog is most of the demo data, and every product question reads all of it).
+   */
+  let catalog: readonly Product[] | null = null;
+  const frozenCatalog = (): Product[] => (catalog ??= deepFreeze(copy(shop.products))) as Product[];
 
   /**
    * Checks the rules and stores the result. Synchronous on purpose: no other change can run between
@@ -112,6 +119,7 @@ export function createDemoShop(data: ShopData, opts: DemoShopOptions = {}): Shop
         const entry = skus.get(move.sku);
         if (entry !== undefined) entry.variant.stock += move.delta;
       }
+      if (result.stock.length > 0) catalog = null;
       orders.set(orderId, result.order);
     }
     return copy(result.order);
@@ -120,7 +128,7 @@ export function createDemoShop(data: ShopData, opts: DemoShopOptions = {}): Shop
   return {
     currency: shop.currency,
     ping: () => Promise.resolve(true),
-    products: () => Promise.resolve(copy(shop.products)),
+    products: () => Promise.resolve(frozenCatalog()),
     product: (id) => Promise.resolve(copy(products.get(id) ?? null)),
     variant: (sku) => Promise.resolve(copy(skus.get(sku) ?? null)),
     customer: (id) => Promise.resolve(copy(customers.get(id) ?? null)),
