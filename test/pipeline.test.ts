@@ -42,6 +42,23 @@ describe('a failed turn', () => {
   });
 });
 
+describe('a saved state', () => {
+  it('written by someone else is checked: one that does not fit starts the conversation afresh', async () => {
+    t = await startTestBot();
+    const chat = talk(t.url);
+    await chat.user('查订单').expectReply(/订单号/);
+    const id = conversationIdOf(webRef(chat.sessionId));
+    const saved = await t.bot.store.conversations.load(id);
+    // Another writer (an older release, a hand edit) leaves a state of another shape.
+    await t.bot.store.conversations.commit({ conversationId: id, expectedVersion: saved!.version, state: { v: 99, dialog: 'broken' }, transcript: [], outbox: [] });
+    // Not the order question any more: the bot greets a new conversation, and saves a good state.
+    await chat.user('在吗').expectReply(/您好/);
+    const after = await t.bot.store.conversations.load(id);
+    expect(after?.version).toBe(saved!.version + 2);
+    expect(after?.state).toMatchObject({ v: 1, mode: 'bot', dialog: { frame: null } });
+  });
+});
+
 describe('silence', () => {
   it('reminds after the policy minutes, then closes; the reminder reaches the web chat later', async () => {
     let clock = Date.parse('2026-11-22T10:00:00+08:00');

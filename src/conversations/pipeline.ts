@@ -141,6 +141,8 @@ export function satisfactionScore(text: string): number | null {
 const MODEL_SLOT_TYPES: string[] = ['orderId', 'size', 'color', 'quantity', 'heightCm', 'weightKg'];
 /** How sure the model must say it is before its intent starts a flow. */
 const MODEL_INTENT_CONFIDENCE = 0.7;
+/** Conversations whose last committed version this process remembers. */
+const WRITTEN_REMEMBERED = 10_000;
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const locks = new ConversationLocks(deps.store.locks, { ttlMs: deps.lockTtlMs ?? 5_000, waitMs: deps.lockWaitMs ?? 10_000 });
@@ -166,9 +168,24 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }));
   }
 
+  /**
+   * The version this process last committed of each conversation (the last 10,000 written): a
+   * state loaded at that version is the one this process wrote, checked when it was read and
+   * typed since, so it is not parsed again (a tenth of a turn's time). Any other is checked.
+   */
+  const written = new Map<string, number>();
+  function wrote(id: string, version: number): void {
+    written.delete(id);
+    written.set(id, version);
+    if (written.size > WRITTEN_REMEMBERED) written.delete(written.keys().next().value as string);
+  }
+  function stateOf(id: string, loaded: { version: number; state: JsonObject }): ConversationState | null {
+    return written.get(id) === loaded.version ? (loaded.state as unknown as ConversationState) : parseConversation(loaded.state);
+  }
+
   /** The saved conversation, or a new one (binding the shop customer by channel identity). */
   async function resumeOrStart(ref: ConversationRef, inbound: Inbound | null, loaded: { version: number; state: JsonObject } | null): Promise<{ state: ConversationState; version: number }> {
-    const parsed = loaded ? parseConversation(loaded.state) : null;
+    const parsed = loaded ? stateOf(conversationIdOf(ref), loaded) : null;
     if (loaded && parsed) return { state: parsed, version: loaded.version };
     const state = newConversation(ref, deps.now());
     if (inbound?.customer.displayName) state.customer.displayName = inbound.customer.displayName;
@@ -367,13 +384,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const id = conversationIdOf(state.ref);
     await setTimers(id, timers);
     if (turn.tickets.length > 0) replies.push(...await openTickets(state, turn.tickets, itemId, await deps.store.conversations.transcript(id, 10)));
-    await deps.store.conversations.commit({
+    const committed = await deps.store.conversations.commit({
       conversationId: id,
       expectedVersion: turn.version,
       state: state as unknown as Record<string, unknown>,
       transcript: botLines(itemId, replies, at),
       outbox: toOutbox(itemId, state.ref, replies, at.toISOString()),
     });
+    wrote(id, committed.version);
     await cancelTimers(id, timers);
     await deps.reports?.record(at, id, [{ kind: 'botMessages', count: replies.length }, ...turn.reported]);
     if (replies.length > 0) deps.onQueued?.();
@@ -447,7 +465,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     // The commit frees the turn lock too, unless timers are still to be cancelled: that must
     // happen under the lock, or it could cancel a timer the conversation's next turn set.
     const unlock = timers.some((t) => t.kind === 'cancelTimer') ? undefined : held.token;
-    await deps.store.conversations.commit({
+    const committed = await deps.store.conversations.commit({
       conversationId: id,
       expectedVersion: version,
       state: state as unknown as Record<string, unknown>,
@@ -457,6 +475,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...(unlock ? { unlock } : {}),
     });
     if (unlock) held.released = true;
+    wrote(id, committed.version);
     await cancelTimers(id, timers);
     await deps.reports?.record(at, id, [{ kind: 'customerMessage', newConversation: version === 0 }, { kind: 'botMessages', count: replies.length }, ...reported]);
     if (!inline && replies.length > 0) deps.onQueued?.();
@@ -542,7 +561,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     async fireTimer(timer) {
       await withConversation(timer.conversationId, async () => {
         const loaded = await deps.store.conversations.load(timer.conversationId);
-        const state = loaded ? parseConversation(loaded.state) : null;
+        const state = loaded ? stateOf(timer.conversationId, loaded) : null;
         if (!loaded || !state || state.mode === 'human') return;
         const lib = deps.library();
         const at = deps.now();
@@ -558,7 +577,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     async giveBack(conversationId, how, ticketId) {
       await withConversation(conversationId, async () => {
         const loaded = await deps.store.conversations.load(conversationId);
-        const state = loaded ? parseConversation(loaded.state) : null;
+        const state = loaded ? stateOf(conversationId, loaded) : null;
         if (!loaded || !state) return;
         const lib = deps.library();
         const at = deps.now();
