@@ -165,7 +165,7 @@ async function multiProcessBench(redisUrl: string, processes: number): Promise<v
   const keyPrefix = `multi${Date.now()}:`;
   const conversations = quick ? 300 : 1200;
   const cpuBefore = await redisCpuSeconds(redisUrl);
-  const children = Array.from({ length: processes }, (_, i) => spawn(process.execPath, ['--import', 'tsx', 'bench/worker.ts'], {
+  const children = Array.from({ length: processes }, (_, i) => spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', 'bench/worker.ts'], {
     env: { ...process.env, REDIS_URL: redisUrl, BENCH_PREFIX: keyPrefix, BENCH_CONVERSATIONS: String(conversations), BENCH_FIRST: String(200_000 + i * 10_000) },
     stdio: ['ignore', 'pipe', 'inherit'],
   }));
