@@ -6,6 +6,7 @@ import { parseCsv } from '../src/knowledge/csv.ts';
 import { answerIn, createFaqIndex, parseFaqCsv, parseFaqYaml, type FaqEntry } from '../src/knowledge/faq.ts';
 import { createFaqAnalyzer } from '../src/knowledge/analysis.ts';
 import { DEFAULT_MODELS, fitLogistic, predict } from '../src/knowledge/calibration.ts';
+import { createRanker } from '../src/knowledge/ranker.ts';
 
 describe('parseCsv', () => {
   it('reads quoted fields with commas, doubled quotes and line breaks, CRLF and a BOM', () => {
@@ -304,4 +305,32 @@ describe('the shipped FAQ', () => {
       expect(index.decide(query).kind).not.toBe('answer');
     },
   );
+});
+
+describe('ranker', () => {
+  const many: FaqEntry[] = Array.from({ length: 300 }, (_, i) => ({
+    id: `e${i}`,
+    question: i % 3 === 0 ? `wool sweater care ${i}` : `cotton shirt size ${i}`,
+    answer: 'see the label',
+    alternates: [`washing question ${i}`],
+    tags: [],
+  }));
+
+  it('spends one posting budget per question: the rarest term alone beyond it, up to the cap', () => {
+    const ranker = createRanker(many, createFaqAnalyzer([]), { postingBudget: 50, rarestTermCap: 150 });
+    // "wool" lists 100 entries: over the budget, within the cap, so it is searched alone.
+    expect(ranker.candidates('wool', 10).length).toBe(10);
+    // "cotton" lists 200: beyond the cap, nothing is searched.
+    expect(ranker.candidates('cotton', 10)).toEqual([]);
+  });
+
+  it('puts a held-out wording back after the question, and hides a held-out entry', () => {
+    const ranker = createRanker(FAQ, createFaqAnalyzer(SYNONYMS));
+    const before = ranker.candidates('包邮吗', 5);
+    const shipping = FAQ.findIndex((e) => e.id === 'shipping_fee');
+    expect(ranker.candidates('包邮吗', 5, { entry: shipping }).some((c) => c.entry === shipping)).toBe(false);
+    ranker.candidates('包邮吗', 5, { entry: shipping, phrase: 1 });
+    expect(ranker.candidates('包邮吗', 5)).toEqual(before);
+  });
+
 });

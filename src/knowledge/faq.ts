@@ -274,14 +274,17 @@ export function createFaqIndex(entries: readonly FaqEntry[], opts: FaqIndexOptio
 
   function hitsOf(ranked: readonly RankedCandidate[], limit: number): FaqHit[] {
     const hits: FaqHit[] = [];
-    ranked.slice(0, limit).forEach((c, i) => {
-      const entry = entries[c.entry];
-      if (!entry) return;
-      // Each hit's confidence as if it were first: its lead over the best of the others.
-      const others = ranked.filter((_, j) => j !== i);
-      const confidence = predict(models.answer, answerInputs([c, ...others]));
+    const count = Math.min(limit, ranked.length);
+    for (let i = 0; i < count; i++) {
+      const c = ranked[i];
+      const entry = c ? entries[c.entry] : undefined;
+      if (!c || !entry) continue;
+      // Each hit's confidence as if it were first: its lead over the best of the others (the
+      // answer model looks at the first two only).
+      const runnerUp = i === 0 ? ranked[1] : ranked[0];
+      const confidence = predict(models.answer, answerInputs(runnerUp ? [c, runnerUp] : [c]));
       hits.push({ entry, score: sigmoid(c.relevance), confidence });
-    });
+    }
     return hits;
   }
 

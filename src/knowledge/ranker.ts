@@ -1,5 +1,5 @@
 /** The FAQ's ranking core: minisearch (BM25+) over one document per entry, and the scale-free evidence about each candidate that the confidence is learnt from. */
-import MiniSearch from 'minisearch';
+import MiniSearch, { type Query, type SearchResult } from 'minisearch';
 import { TOKEN_WEIGHTS, type FaqAnalyzer, type WeightedTokens } from './analysis.ts';
 
 /** What the ranker needs of an entry. */
@@ -44,14 +44,17 @@ export interface HeldOut {
 /** Options of {@link createRanker}. */
 export interface RankerOptions {
   /**
-   * How many postings (entries listed under a query term) one search may walk in each of the two
-   * minisearch indexes; terms are taken rarest first until it is spent (the rarest up to four
-   * times it).
-   * Common terms add almost nothing to BM25+ but cost the most time: on a 10,000-entry FAQ a
-   * question's terms list several thousand entries. An FAQ of a few hundred entries never
-   * reaches it. They still count in the features of the candidates found. Default 100.
+   * How many postings (entries listed under a query term, per field group) one question may
+   * make minisearch walk: terms are taken rarest first, for the wordings' fields and then, with
+   * what is left, for the answers' field. Common terms add almost nothing to BM25+ but cost the
+   * most time, and minisearch makes a few objects per entry found: on a 10,000-entry FAQ a
+   * question's terms list several thousand entries. Terms left out still count in the
+   * features of the candidates found. Default 200 (chosen by cross-validation over the
+   * entries' own wordings as good as no budget at all, docs/faq.md).
    */
   postingBudget?: number;
+  /** When the rarest term alone is over the budget, it is still searched up to this many postings (default 400). */
+  rarestTermCap?: number;
   /** Rank on the answers' text (and tags) too (default true). */
   indexAnswers?: boolean;
 }
@@ -81,14 +84,13 @@ export interface Ranker {
  */
 const FIELD_BOOST = { q: 1.5, a: 1, ans: 1 } as const;
 
-interface WordingDoc {
+interface EntryDoc {
   id: number;
+  /** The question's tokens. */
   q: string;
+  /** The alternates' tokens. */
   a: string;
-}
-
-interface AnswerDoc {
-  id: number;
+  /** The answer's and tags' tokens. */
   ans: string;
 }
 
@@ -99,7 +101,7 @@ interface IndexedEntry {
   wordings: Map<string, number>;
   /** Tokens of the answer (both languages) and tags, with their largest weight. */
   rest: Map<string, number>;
-  doc: WordingDoc;
+  doc: EntryDoc;
   /** Each wording as token → weight × idf. */
   vectors: Map<string, number>[];
   /** Norm of each wording's idf-weighted vector. */
@@ -108,12 +110,47 @@ interface IndexedEntry {
 
 const joinTokens = (tokens: Iterable<string>): string => [...tokens].join(' ');
 
-function docOf(id: number, phrases: readonly WeightedTokens[], skip = -1): WordingDoc {
+function docOf(id: number, phrases: readonly WeightedTokens[], ans: string, skip = -1): EntryDoc {
   const alternates: string[] = [];
   phrases.forEach((p, i) => {
     if (i > 0 && i !== skip) alternates.push(joinTokens(p.keys()));
   });
-  return { id, q: skip === 0 ? '' : joinTokens(phrases[0]?.keys() ?? []), a: alternates.join(' ') };
+  return { id, q: skip === 0 ? '' : joinTokens(phrases[0]?.keys() ?? []), a: alternates.join(' '), ans };
+}
+
+/** A query's tokens with their idf-weighted weights, as parallel arrays (cheap to walk). */
+interface QueryVector {
+  tokens: string[];
+  /** Token weight × idf. */
+  weights: number[];
+  /** Token weight (1 word, less for pairs and characters). */
+  shares: number[];
+  /** Norm of the idf-weighted vector. */
+  norm: number;
+}
+
+function queryVector(q: WeightedTokens, idf: (t: string) => number): QueryVector {
+  const tokens: string[] = [];
+  const weights: number[] = [];
+  const shares: number[] = [];
+  let norm = 0;
+  for (const [t, w] of q) {
+    const x = w * idf(t);
+    tokens.push(t);
+    weights.push(x);
+    shares.push(w);
+    norm += x * x;
+  }
+  return { tokens, weights, shares, norm: Math.sqrt(norm) };
+}
+
+/** An entry's largest weight for a token over its wordings but one (calibration's held-out wording). */
+function weightWithout(entry: IndexedEntry, token: string, skip: number): number {
+  let w = 0;
+  for (let i = 0; i < entry.phrases.length; i++) {
+    if (i !== skip) w = Math.max(w, entry.phrases[i]?.get(token) ?? 0);
+  }
+  return w;
 }
 
 /**
@@ -131,7 +168,7 @@ export function createRanker(source: readonly RankableEntry[], analyzer: FaqAnal
     if (opts.indexAnswers !== false) {
       for (const text of [e.answer, ...e.tags]) for (const [t, w] of analyzer.tokens(text)) rest.set(t, Math.max(rest.get(t) ?? 0, w));
     }
-    return { phrases, wordings, rest, doc: docOf(id, phrases), vectors: [], norms: [] };
+    return { phrases, wordings, rest, doc: docOf(id, phrases, joinTokens(rest.keys())), vectors: [], norms: [] };
   });
   const n = Math.max(entries.length, 1);
   const df = new Map<string, number>();
@@ -156,8 +193,9 @@ export function createRanker(source: readonly RankableEntry[], analyzer: FaqAnal
       return Math.sqrt(sum);
     });
   }
-  const budget = opts.postingBudget ?? 100;
-  // Document frequencies in each minisearch index, to spend the posting budget.
+  const budget = opts.postingBudget ?? 200;
+  const rarestCap = opts.rarestTermCap ?? 400;
+  // Document frequencies of the wordings' fields and of the answers' field, to spend the budget.
   const wordingDf = new Map<string, number>();
   const answerDf = new Map<string, number>();
   for (const e of entries) {
@@ -165,63 +203,71 @@ export function createRanker(source: readonly RankableEntry[], analyzer: FaqAnal
     for (const t of e.rest.keys()) answerDf.set(t, (answerDf.get(t) ?? 0) + 1);
   }
   /**
-   * The query's terms an index is searched with: rarest first, within the posting budget. The
-   * rarest is searched even over budget, up to four times it: a question whose every word is in
-   * more entries than that cannot single one out (it shares only common words with the FAQ).
+   * The query's terms searched in some fields: rarest first, while the postings they list fit
+   * in what is left of the question's budget (`spent` of it is used). When nothing is spent
+   * yet, the rarest is searched even over budget, up to `rarestCap` postings: a question whose
+   * every word is in more entries than that cannot single one out (it shares only common words
+   * with the FAQ).
    */
-  function within(terms: readonly string[], counts: ReadonlyMap<string, number>): string[] {
+  function within(terms: readonly string[], counts: ReadonlyMap<string, number>, spent: number): { terms: string[]; spent: number } {
     const known = terms.filter((t) => counts.has(t)).sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0));
     const out: string[] = [];
-    let spent = 0;
     for (const t of known) {
       const c = counts.get(t) ?? 0;
-      if (out.length > 0 ? spent + c > budget : c > 4 * budget) break;
+      if (spent > 0 ? spent + c > budget : c > rarestCap) break;
       out.push(t);
       spent += c;
     }
-    return out;
+    return { terms: out, spent };
   }
 
-  // Two minisearch indexes of the same entries: the wordings (question, alternates) and the
-  // answers (with tags). Together they score exactly as one index with three fields would
-  // (minisearch sums the fields' BM25+ and multiplies by the number of query terms matched),
-  // but holding out one wording while calibrating touches only the small wordings document.
+  // One minisearch document per entry with three fields: the question, the alternates and the
+  // answer (with tags). A query asks the wordings' fields for its terms within the wordings'
+  // budget and the answer's field for those within the answers' budget, in one search: minisearch
+  // sums the fields' BM25+ and multiplies by the number of query terms matched, and builds one
+  // result per entry (its per-result objects are most of a question's garbage at 10,000 entries).
   const tokensOf = (s: string): string[] => (s ? s.split(' ') : []);
-  const wordingIndex = new MiniSearch<WordingDoc>({
-    fields: ['q', 'a'],
+  const index = new MiniSearch<EntryDoc>({
+    fields: ['q', 'a', 'ans'],
     tokenize: tokensOf,
     processTerm: (t) => t,
-    searchOptions: { boost: { q: FIELD_BOOST.q, a: FIELD_BOOST.a } },
+    searchOptions: { boost: { q: FIELD_BOOST.q, a: FIELD_BOOST.a, ans: FIELD_BOOST.ans } },
   });
-  wordingIndex.addAll(entries.map((e) => e.doc));
-  const answerIndex = new MiniSearch<AnswerDoc>({
-    fields: ['ans'],
-    tokenize: tokensOf,
-    processTerm: (t) => t,
-    searchOptions: { boost: { ans: FIELD_BOOST.ans } },
-  });
-  answerIndex.addAll(entries.map((e, id) => ({ id, ans: joinTokens(e.rest.keys()) })));
+  index.addAll(entries.map((e) => e.doc));
+  const WORDING_FIELDS = ['q', 'a'];
+  const ALL_FIELDS = ['q', 'a', 'ans'];
+  const ANSWER_FIELDS = ['ans'];
 
-  function features(qTokens: WeightedTokens, qWeights: Map<string, number>, qNorm: number, entry: IndexedEntry, skip: number): Omit<CandidateFeatures, 'rel'> | undefined {
+  /** The search: each term over the fields whose budget it is within. */
+  function queryOf(wordingTerms: readonly string[], answerTerms: readonly string[]): Query {
+    const both: string[] = [];
+    const wordingOnly: string[] = [];
+    for (const t of wordingTerms) (answerTerms.includes(t) ? both : wordingOnly).push(t);
+    const answerOnly = answerTerms.filter((t) => !wordingTerms.includes(t));
+    const queries: Query[] = [];
+    if (both.length) queries.push({ queries: both, fields: ALL_FIELDS });
+    if (wordingOnly.length) queries.push({ queries: wordingOnly, fields: WORDING_FIELDS });
+    if (answerOnly.length) queries.push({ queries: answerOnly, fields: ANSWER_FIELDS });
+    return queries.length === 1 && queries[0] ? queries[0] : { queries, combineWith: 'OR' };
+  }
+
+  /**
+   * Evidence about one candidate; undefined when the entry shares only a question word or a
+   * stray character with the query (which says nothing of the topic).
+   */
+  function features(query: QueryVector, entry: IndexedEntry, skip: number): Omit<CandidateFeatures, 'rel'> | undefined {
+    const { tokens, weights, shares, norm } = query;
     let sim = 0;
-    entry.vectors.forEach((v, i) => {
-      const norm = entry.norms[i];
-      if (i === skip || !norm) return;
+    for (let i = 0; i < entry.vectors.length; i++) {
+      const wordingNorm = entry.norms[i];
+      const v = entry.vectors[i];
+      if (i === skip || !wordingNorm || !v) continue;
       let dot = 0;
-      for (const [t, wq] of qWeights) {
-        const wd = v.get(t);
-        if (wd !== undefined) dot += wq * wd;
+      for (let k = 0; k < tokens.length; k++) {
+        const wd = v.get(tokens[k] as string);
+        if (wd !== undefined) dot += (weights[k] ?? 0) * wd;
       }
-      sim = Math.max(sim, dot / (qNorm * norm));
-    });
-    // The wordings without the one left out (only while calibrating).
-    let wordings: ReadonlyMap<string, number> = entry.wordings;
-    if (skip >= 0) {
-      const kept = new Map<string, number>();
-      entry.phrases.forEach((p, i) => {
-        if (i !== skip) for (const [t, w] of p) kept.set(t, Math.max(kept.get(t) ?? 0, w));
-      });
-      wordings = kept;
+      sim = Math.max(sim, dot / (norm * wordingNorm));
     }
     // A query token counts as explained up to the entry's own weight for it: a word of the
     // question met only as a single character of the entry's text ("查" in 查看) counts 0.3.
@@ -229,11 +275,15 @@ export function createRanker(source: readonly RankableEntry[], analyzer: FaqAnal
     let inWordings = 0;
     let inAll = 0;
     let topical = false;
-    for (const [t, wq] of qWeights) {
-      total += wq;
-      const share = qTokens.get(t) ?? 1;
-      const fromWordings = Math.min(share, wordings.get(t) ?? 0) / share;
+    for (let k = 0; k < tokens.length; k++) {
+      const t = tokens[k] as string;
+      const wq = weights[k] ?? 0;
+      const share = shares[k] ?? 1;
+      // The wordings without the one left out (only while calibrating).
+      const own = skip >= 0 ? weightWithout(entry, t, skip) : (entry.wordings.get(t) ?? 0);
+      const fromWordings = Math.min(share, own) / share;
       const fromAll = Math.max(fromWordings, Math.min(share, entry.rest.get(t) ?? 0) / share);
+      total += wq;
       inWordings += wq * fromWordings;
       inAll += wq * fromAll;
       // Topical: a word or pair of the question is a word or pair of the entry too.
@@ -245,61 +295,47 @@ export function createRanker(source: readonly RankableEntry[], analyzer: FaqAnal
 
   function candidates(query: string, limit: number, heldOut?: HeldOut): Candidate[] {
     const q = analyzer.tokens(query);
-    if (q.size === 0 || entries.length === 0) return [];
-    const qWeights = new Map<string, number>();
-    let qNorm = 0;
-    for (const [t, w] of q) {
-      const x = w * idf(t);
-      qWeights.set(t, x);
-      qNorm += x * x;
-    }
-    qNorm = Math.sqrt(qNorm);
-    const terms = [...q.keys()];
-    const wordingTerms = within(terms, wordingDf);
-    const answerTerms = within(terms, answerDf);
-    if ((wordingTerms.length === 0 && answerTerms.length === 0) || qNorm === 0) return [];
+    if (q.size === 0 || entries.length === 0 || limit <= 0) return [];
+    const vector = queryVector(q, idf);
+    const terms = vector.tokens;
+    // The wordings' fields first; the answers' field with what is left of the budget.
+    const wording = within(terms, wordingDf, 0);
+    const wordingTerms = wording.terms;
+    const answerTerms = within(terms, answerDf, wording.spent).terms;
+    if ((wordingTerms.length === 0 && answerTerms.length === 0) || vector.norm === 0) return [];
 
     // Calibration asks how the index would answer without one wording: that wording's entry
     // is put back without it for this one query. A whole entry held out is only hidden.
     const held = heldOut ? entries[heldOut.entry] : undefined;
-    let swapped: WordingDoc | undefined;
+    let swapped: EntryDoc | undefined;
     if (held && heldOut?.phrase !== undefined) {
-      swapped = docOf(heldOut.entry, held.phrases, heldOut.phrase);
-      wordingIndex.remove(held.doc);
-      wordingIndex.add(swapped);
+      swapped = docOf(heldOut.entry, held.phrases, held.doc.ans, heldOut.phrase);
+      index.remove(held.doc);
+      index.add(swapped);
     }
     const hidden = heldOut && heldOut.phrase === undefined ? heldOut.entry : -1;
     const boostTerm = (t: string): number => q.get(t) ?? 1;
     // Only while calibrating: a per-posting callback costs time on every search.
     const options = hidden >= 0 ? { boostTerm, boostDocument: (id: unknown) => (id === hidden ? 0 : 1) } : { boostTerm };
-    const scored = new Map<number, { sum: number; terms: Set<string> }>();
-    const collect = (hit: { id: unknown; score: number; queryTerms: string[] }): void => {
-      const id = hit.id as number;
-      const s = scored.get(id) ?? { sum: 0, terms: new Set<string>() };
-      s.sum += hit.score / Math.max(1, hit.queryTerms.length);
-      for (const t of hit.queryTerms) s.terms.add(t);
-      scored.set(id, s);
-    };
+    let hits: SearchResult[];
     try {
-      if (wordingTerms.length) for (const hit of wordingIndex.search(wordingTerms.join(' '), options)) collect(hit);
+      hits = index.search(queryOf(wordingTerms, answerTerms), options);
     } finally {
       if (held && swapped) {
-        wordingIndex.remove(swapped);
-        wordingIndex.add(held.doc);
+        index.remove(swapped);
+        index.add(held.doc);
       }
     }
-    if (answerTerms.length) for (const hit of answerIndex.search(answerTerms.join(' '), options)) collect(hit);
-    const hits = [...scored].map(([id, s]) => ({ id, score: s.sum * s.terms.size })).sort((a, b) => b.score - a.score);
-    const top = hits.slice(0, limit);
+    // minisearch's results come best first; the first `limit` are the candidates.
+    const top = hits.length > limit ? hits.slice(0, limit) : hits;
     const best = top[0]?.score ?? 0;
     const out: Candidate[] = [];
     for (const hit of top) {
-      const id = hit.id;
+      const id = hit.id as number;
       const entry = entries[id];
       if (!entry || best <= 0) continue;
       const skip = heldOut && heldOut.entry === id ? (heldOut.phrase ?? -1) : -1;
-      // Sharing only a question word or a stray character with an entry says nothing of the topic.
-      const f = features(q, qWeights, qNorm, entry, skip);
+      const f = features(vector, entry, skip);
       if (f) out.push({ entry: id, bm25: hit.score, features: { rel: hit.score / best, ...f } });
     }
     return out;
