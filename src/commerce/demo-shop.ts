@@ -77,7 +77,6 @@ export function createDemoShop(data: ShopData, opts: DemoShopOptions = {}): Shop
   }
   const shop = structuredClone(data);
 
-  const products = new Map<string, Product>(shop.products.map((p) => [p.id, p]));
   const skus = new Map<string, { product: Product; variant: Variant }>();
   for (const product of shop.products) for (const variant of product.variants) skus.set(variant.sku, { product, variant });
   const customers = new Map<string, Customer>(shop.customers.map((c) => [c.id, c]));
@@ -94,11 +93,18 @@ export function createDemoShop(data: ShopData, opts: DemoShopOptions = {}): Shop
 
   const copy = <T>(value: T): T => structuredClone(value);
   /**
-   * The catalog as callers see it: one frozen copy until stock changes, not a copy per call
-   * (the catalog is most of the demo data, and every product question reads all of it).
+   * The catalog as callers see it (products, a product, a variant with its product): one frozen
+   * copy until stock changes, not a copy per call (the catalog is most of the demo data, every
+   * product question reads all of it and every order line its product).
    */
-  let catalog: readonly Product[] | null = null;
-  const frozenCatalog = (): Product[] => (catalog ??= deepFreeze(copy(shop.products))) as Product[];
+  let catalog: { products: Product[]; byId: Map<string, Product>; bySku: Map<string, { product: Product; variant: Variant }> } | null = null;
+  const frozenCatalog = (): NonNullable<typeof catalog> => {
+    if (catalog) return catalog;
+    const frozen = deepFreeze(copy(shop.products));
+    const bySku = new Map<string, { product: Product; variant: Variant }>();
+    for (const product of frozen) for (const variant of product.variants) bySku.set(variant.sku, Object.freeze({ product, variant }));
+    return (catalog = { products: frozen, byId: new Map(frozen.map((p) => [p.id, p])), bySku });
+  };
 
   /**
    * Checks the rules and stores the result. Synchronous on purpose: no other change can run between
@@ -128,9 +134,9 @@ export function createDemoShop(data: ShopData, opts: DemoShopOptions = {}): Shop
   return {
     currency: shop.currency,
     ping: () => Promise.resolve(true),
-    products: () => Promise.resolve(frozenCatalog()),
-    product: (id) => Promise.resolve(copy(products.get(id) ?? null)),
-    variant: (sku) => Promise.resolve(copy(skus.get(sku) ?? null)),
+    products: () => Promise.resolve(frozenCatalog().products),
+    product: (id) => Promise.resolve(frozenCatalog().byId.get(id) ?? null),
+    variant: (sku) => Promise.resolve(frozenCatalog().bySku.get(sku) ?? null),
     customer: (id) => Promise.resolve(copy(customers.get(id) ?? null)),
     customerByChannel: (channel, userId) => Promise.resolve(copy(byChannel[channel].get(userId) ?? null)),
     order: (id) => Promise.resolve(copy(orders.get(id) ?? null)),

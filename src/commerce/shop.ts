@@ -41,7 +41,8 @@ export type CustomerChannel = 'wechat' | 'telegram';
 /**
  * The shop: catalog, customers and orders. Implemented by the built-in demo shop (demo-shop.ts) and
  * by an adapter for a real shop backend; both pass test/commerce.contract.test.ts.
- * Every method returns copies: changing a returned object changes nothing in the shop.
+ * Changing a returned object never changes the shop: results are copies, or frozen (the demo
+ * shop's catalog), so callers treat them as read-only.
  * Failures are `ShopError`s (code `unavailable` when the shop cannot be reached).
  */
 export interface Shop {
