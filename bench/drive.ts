@@ -31,3 +31,47 @@ export async function drive(bot: { pipeline: Pipeline }, conversations: number, 
   await Promise.all(Array.from({ length: concurrency }, customer));
   return { messages: latencies.length, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b) };
 }
+
+const sleepUntil = (t: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - performance.now())));
+
+/**
+ * Customers arriving at a steady rate, as at a sale's peak: conversations start so that
+ * `perSecond` messages a second are offered; each customer reads the reply and types the next
+ * message 0.2–1 s later. A message's latency counts from when the customer sent it (its planned
+ * time, also when the process was too busy to take it then), so a backlog shows in the figures.
+ * The first three seconds (while the rate builds up) are not counted.
+ */
+export async function offered(bot: { pipeline: Pipeline }, perSecond: number, seconds: number, first: number): Promise<{ messages: number; seconds: number; latencies: number[] }> {
+  const mean = Array.from({ length: 1000 }, (_, i) => mixedConversation(first + i).length).reduce((a, b) => a + b, 0) / 1000;
+  const startsPerMs = perSecond / mean / 1000;
+  const rampMs = 3000;
+  const timed: number[] = [];
+  const running: Promise<void>[] = [];
+  const t0 = performance.now();
+  const end = t0 + rampMs + seconds * 1000;
+  let n = 0;
+  async function customer(c: number, at: number): Promise<void> {
+    const sessionId = `rate-${randomUUID()}`;
+    let planned = at;
+    for (const [i, text] of mixedConversation(c).entries()) {
+      await sleepUntil(planned);
+      await bot.pipeline.handle(inbound(sessionId, text, i));
+      const done = performance.now();
+      if (planned >= t0 + rampMs && planned < end) timed.push(done - planned);
+      planned = done + 200 + ((c * 7919 + i * 104729) % 800);
+    }
+  }
+  for (let now = t0; now < end; now = performance.now()) {
+    const due = Math.floor((now - t0) * startsPerMs);
+    for (; n < due; n++) running.push(customer(first + n, t0 + n / startsPerMs));
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await Promise.all(running);
+  return { messages: timed.length, seconds, latencies: timed.sort((a, b) => a - b) };
+}
+
+/** The p-th percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}

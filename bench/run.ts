@@ -4,7 +4,6 @@
  * stops by itself. `--quick` runs smaller sizes; `--only name,name` picks benchmarks.
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
@@ -18,8 +17,7 @@ import { createFaqIndex, type FaqEntry } from '../src/knowledge/faq.ts';
 import type { Store } from '../src/store/types.ts';
 import { understand } from '../src/understanding/understand.ts';
 import { startRedis } from '../test/support/redis.ts';
-import { mixedConversation } from './conversations.ts';
-import { drive, inbound } from './drive.ts';
+import { inbound, percentile } from './drive.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -30,11 +28,6 @@ function emit(result: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
 const silent = new Writable({ write(_c, _e, done) { done(); } });
 
@@ -42,108 +35,44 @@ async function makeBot(store?: Store, memoSize?: number): Promise<Bot> {
   return createBot(readConfig({ PORT: '0' }), { log: createLogger('warn', silent), ...(store ? { store } : {}), ...(memoSize !== undefined ? { memoSize } : {}) });
 }
 
-/** Shares of texts read and FAQ decisions taken from the library's memory since the last call. */
-function memoRates(bot: Bot): { understandMemoHitRate: number; faqMemoHitRate: number } {
-  const { understand, faq } = bot.library().memoStats;
-  const rate = (s: { hits: number; misses: number }): number => round(s.hits / Math.max(1, s.hits + s.misses));
-  const out = { understandMemoHitRate: rate(understand), faqMemoHitRate: rate(faq) };
-  for (const s of [understand, faq]) s.hits = s.misses = 0;
-  return out;
+/** What one bench/worker.ts process reports. */
+interface WorkerReport {
+  messages: number;
+  seconds: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  understandMemoHitRate: number;
+  faqMemoHitRate: number;
 }
 
-const sleepUntil = (t: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - performance.now())));
+/** Runs bench/worker.ts in a fresh process (as a bot runs: npm start's Node flags) and reads its line. */
+function runWorker(env: Record<string, string>): Promise<WorkerReport> {
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', 'bench/worker.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise<WorkerReport>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as WorkerReport));
+    child.once('exit', (code) => { if (code !== 0) reject(new Error(`bench worker exited ${code}`)); });
+  });
+}
 
 /**
- * Customers arriving at a steady rate, as at a sale's peak: conversations start so that
- * `perSecond` messages a second are offered; each customer reads the reply and types the next
- * message 0.2–1 s later. A message's latency counts from when the customer sent it (its planned
- * time, also when the process was too busy to take it then), so a backlog shows in the figures.
+ * One process, each figure from a fresh one: as fast as it goes (32 customers at a time, each
+ * sending the next message on the reply), and 2,000 messages a second offered at a steady rate
+ * by new customers all the time (latency from when the customer sent, bench/drive.ts). With
+ * Redis also as fast as it goes with nothing remembered (every text read and ranked anew).
  */
-async function offered(bot: Bot, perSecond: number, seconds: number, first: number): Promise<{ messages: number; seconds: number; latencies: number[] }> {
-  const mean = Array.from({ length: 1000 }, (_, i) => mixedConversation(first + i).length).reduce((a, b) => a + b, 0) / 1000;
-  const startsPerMs = perSecond / mean / 1000;
-  // Conversations last a few seconds: the figures count the messages sent after the first
-  // three seconds (when the rate has built up) and before new customers stop coming.
-  const rampMs = 3000;
-  const timed: number[] = [];
-  const running: Promise<void>[] = [];
-  const t0 = performance.now();
-  const end = t0 + rampMs + seconds * 1000;
-  let n = 0;
-  async function customer(c: number, at: number): Promise<void> {
-    const sessionId = `rate-${randomUUID()}`;
-    let planned = at;
-    for (const [i, text] of mixedConversation(c).entries()) {
-      await sleepUntil(planned);
-      await bot.pipeline.handle(inbound(sessionId, text, i));
-      const done = performance.now();
-      if (planned >= t0 + rampMs && planned < end) timed.push(done - planned);
-      planned = done + 200 + ((c * 7919 + i * 104729) % 800);
-    }
-  }
-  for (let now = t0; now < end; now = performance.now()) {
-    const due = Math.floor((now - t0) * startsPerMs);
-    for (; n < due; n++) running.push(customer(first + n, t0 + n / startsPerMs));
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  await Promise.all(running);
-  return { messages: timed.length, seconds, latencies: timed.sort((a, b) => a - b) };
-}
-
 async function pipelineBench(storeName: 'memory' | 'redis', redisUrl?: string): Promise<void> {
-  const store = storeName === 'redis' ? await createRedisStore(redisUrl!, { keyPrefix: `bench${Date.now()}:` }) : undefined;
-  const bot = await makeBot(store);
-  await drive(bot, 200, 16, 50_000); // warm-up: JIT, jieba, scripts (other customers than the run's)
-  memoRates(bot);
-  // As fast as it goes: 32 customers at a time, each sending the next message on the reply.
-  const run = await drive(bot, quick ? 600 : 3000, 32);
-  emit({
-    benchmark: 'pipeline',
-    store: storeName,
-    processes: 1,
-    load: 'max',
-    messages: run.messages,
-    messagesPerSecond: Math.round(run.messages / run.seconds),
-    p50Ms: round(percentile(run.latencies, 50)),
-    p99Ms: round(percentile(run.latencies, 99)),
-    ...memoRates(bot),
-  });
-  // 2,000 messages a second offered, from new customers all the time.
-  const rate = await offered(bot, 2000, quick ? 5 : 15, 100_000);
-  emit({
-    benchmark: 'pipeline',
-    store: storeName,
-    processes: 1,
-    load: 'offered',
-    offeredPerSecond: 2000,
-    messages: rate.messages,
-    messagesPerSecond: Math.round(rate.messages / rate.seconds),
-    p50Ms: round(percentile(rate.latencies, 50)),
-    p99Ms: round(percentile(rate.latencies, 99)),
-    p999Ms: round(percentile(rate.latencies, 99.9)),
-    ...memoRates(bot),
-  });
-  await bot.close();
-}
-
-/** The same at full speed with nothing remembered: every text read and ranked anew. */
-async function coldPipelineBench(redisUrl: string): Promise<void> {
-  const store = await createRedisStore(redisUrl, { keyPrefix: `cold${Date.now()}:` });
-  const bot = await makeBot(store, 0);
-  await drive(bot, 200, 16, 50_000);
-  const run = await drive(bot, quick ? 600 : 3000, 32);
-  emit({
-    benchmark: 'pipeline',
-    store: 'redis',
-    processes: 1,
-    load: 'max',
-    memo: false,
-    messages: run.messages,
-    messagesPerSecond: Math.round(run.messages / run.seconds),
-    p50Ms: round(percentile(run.latencies, 50)),
-    p99Ms: round(percentile(run.latencies, 99)),
-  });
-  await bot.close();
+  const base = { ...(redisUrl ? { REDIS_URL: redisUrl } : {}), BENCH_PREFIX: `bench${Date.now()}:` };
+  const max = await runWorker({ ...base, BENCH_MODE: 'max', BENCH_CONVERSATIONS: String(quick ? 600 : 3000) });
+  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'max', messages: max.messages, messagesPerSecond: Math.round(max.messages / max.seconds), p50Ms: round(max.p50Ms), p99Ms: round(max.p99Ms), understandMemoHitRate: max.understandMemoHitRate, faqMemoHitRate: max.faqMemoHitRate });
+  const rate = await runWorker({ ...base, BENCH_MODE: 'offered', BENCH_RATE: '2000', BENCH_SECONDS: String(quick ? 5 : 15) });
+  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'offered', offeredPerSecond: 2000, messages: rate.messages, messagesPerSecond: Math.round(rate.messages / rate.seconds), p50Ms: round(rate.p50Ms), p99Ms: round(rate.p99Ms), p999Ms: round(rate.p999Ms), understandMemoHitRate: rate.understandMemoHitRate, faqMemoHitRate: rate.faqMemoHitRate });
+  if (storeName !== 'redis') return;
+  const cold = await runWorker({ ...base, BENCH_MODE: 'max', BENCH_MEMO: '0', BENCH_CONVERSATIONS: String(quick ? 600 : 3000) });
+  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'max', memo: false, messages: cold.messages, messagesPerSecond: Math.round(cold.messages / cold.seconds), p50Ms: round(cold.p50Ms), p99Ms: round(cold.p99Ms) });
 }
 
 /** Redis's own CPU seconds so far (user + system), from INFO. */
@@ -157,21 +86,14 @@ async function redisCpuSeconds(url: string): Promise<number> {
 }
 
 /**
- * Several processes on one Redis: each child runs `bench/worker.ts` (its own customers, 32 at a
- * time) and reports its own figures. Redis's CPU time per message says where Redis itself would
- * be the limit: one core's worth of it.
+ * Several processes on one Redis, each driving its own customers as fast as it goes. Redis's CPU
+ * time per message says where Redis itself would be the limit: one core's worth of it.
  */
 async function multiProcessBench(redisUrl: string, processes: number): Promise<void> {
-  const keyPrefix = `multi${Date.now()}:`;
   const conversations = quick ? 300 : 1200;
   const cpuBefore = await redisCpuSeconds(redisUrl);
-  const children = Array.from({ length: processes }, (_, i) => spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', 'bench/worker.ts'], {
-    env: { ...process.env, REDIS_URL: redisUrl, BENCH_PREFIX: keyPrefix, BENCH_CONVERSATIONS: String(conversations), BENCH_FIRST: String(200_000 + i * 10_000) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }));
-  const reports = await Promise.all(children.map((child) => new Promise<{ messages: number; seconds: number; p50Ms: number; p99Ms: number }>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as { messages: number; seconds: number; p50Ms: number; p99Ms: number }));
-    child.once('exit', (code) => { if (code !== 0) reject(new Error(`bench worker exited ${code}`)); });
+  const reports = await Promise.all(Array.from({ length: processes }, (_, i) => runWorker({
+    REDIS_URL: redisUrl, BENCH_PREFIX: `multi${Date.now()}:`, BENCH_MODE: 'max', BENCH_CONVERSATIONS: String(conversations), BENCH_FIRST: String(200_000 + i * 10_000),
   })));
   const redisCpu = (await redisCpuSeconds(redisUrl)) - cpuBefore;
   const messages = reports.reduce((sum, r) => sum + r.messages, 0);
@@ -289,7 +211,6 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   try {
     if (wanted('pipeline')) await pipelineBench('redis', redis.url);
-    if (wanted('pipeline')) await coldPipelineBench(redis.url);
     if (wanted('multiprocess')) for (const processes of [1, 2, 3]) await multiProcessBench(redis.url, processes);
     if (wanted('memory')) await memoryBench(redis.url);
   } finally {

@@ -1,19 +1,41 @@
-/** One bot process of the multi-process benchmark: drives its share of conversations and prints its figures. */
+/**
+ * One bot process of the pipeline benchmarks (bench/run.ts starts one per figure, several at once
+ * for the multi-process one): drives customers through its pipeline and prints its figures as one
+ * JSON line. Environment: REDIS_URL (else the memory store), BENCH_PREFIX, BENCH_MODE (`max`: as
+ * fast as it goes, 32 customers at a time; `offered`: BENCH_RATE messages a second for
+ * BENCH_SECONDS), BENCH_CONVERSATIONS, BENCH_FIRST (which customers), BENCH_MEMO=0 (nothing remembered).
+ */
 import { Writable } from 'node:stream';
 import { createBot } from '../src/bot.ts';
 import { readConfig } from '../src/config.ts';
 import { createLogger } from '../src/server/logger.ts';
 import { createRedisStore } from '../src/store/redis.ts';
-import { drive } from './drive.ts';
+import { drive, offered, percentile } from './drive.ts';
 
+const env = process.env;
 const silent = new Writable({ write(_c, _e, done) { done(); } });
-const store = await createRedisStore(process.env.REDIS_URL!, { keyPrefix: process.env.BENCH_PREFIX ?? 'bench:' });
-const bot = await createBot(readConfig({ PORT: '0' }), { log: createLogger('warn', silent), store });
-const conversations = Number(process.env.BENCH_CONVERSATIONS ?? 500);
-const first = Number(process.env.BENCH_FIRST ?? 0);
-await drive(bot, 100, 16, first + 5_000); // warm-up: JIT, jieba, scripts (other customers)
-const run = await drive(bot, conversations, 32, first);
-const pick = (p: number): number => run.latencies[Math.min(run.latencies.length - 1, Math.floor((p / 100) * run.latencies.length))] ?? 0;
-process.stdout.write(`${JSON.stringify({ messages: run.messages, seconds: run.seconds, p50Ms: pick(50), p99Ms: pick(99) })}\n`);
+const store = env.REDIS_URL ? await createRedisStore(env.REDIS_URL, { keyPrefix: env.BENCH_PREFIX ?? 'bench:' }) : undefined;
+const bot = await createBot(readConfig({ PORT: '0' }), {
+  log: createLogger('warn', silent),
+  ...(store ? { store } : {}),
+  ...(env.BENCH_MEMO === '0' ? { memoSize: 0 } : {}),
+});
+const first = Number(env.BENCH_FIRST ?? 0);
+await drive(bot, 200, 16, first + 50_000); // warm-up: JIT, jieba, scripts (other customers)
+const { memoStats } = bot.library();
+for (const s of [memoStats.understand, memoStats.faq]) s.hits = s.misses = 0;
+const run = env.BENCH_MODE === 'offered'
+  ? await offered(bot, Number(env.BENCH_RATE ?? 2000), Number(env.BENCH_SECONDS ?? 15), first + 100_000)
+  : await drive(bot, Number(env.BENCH_CONVERSATIONS ?? 500), 32, first);
+const rate = (s: { hits: number; misses: number }): number => Number((s.hits / Math.max(1, s.hits + s.misses)).toFixed(2));
+process.stdout.write(`${JSON.stringify({
+  messages: run.messages,
+  seconds: run.seconds,
+  p50Ms: percentile(run.latencies, 50),
+  p99Ms: percentile(run.latencies, 99),
+  p999Ms: percentile(run.latencies, 99.9),
+  understandMemoHitRate: rate(memoStats.understand),
+  faqMemoHitRate: rate(memoStats.faq),
+})}\n`);
 await bot.close();
 process.exit(0);

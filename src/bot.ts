@@ -181,7 +181,7 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
   const webSender: Sender = async (ref, message) => {
     await store.bus.publish(webTopic(ref.chatId), { ...toWebReply(message, message.from) });
   };
-  const channels = createChannels(config, { pipeline, store, log, onReady: () => delivery.kick() }, opts.channels);
+  const channels = await createChannels(config, { pipeline, store, log, onReady: () => delivery.kick() }, opts.channels);
   const delivery = createDelivery({ store, pipeline, senders: { web: webSender, ...channels.senders }, log, onDelivered: metrics.delivered, now: () => now().getTime() });
   const app = createApp({
     pipeline, store, shop, metrics, log, now,

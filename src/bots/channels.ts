@@ -6,8 +6,10 @@ import type { ChannelSender } from '../conversations/delivery.ts';
 import type { Log, Pipeline } from '../conversations/pipeline.ts';
 import type { Store } from '../store/types.ts';
 import type { Channel } from './messages.ts';
-import { createTelegramChannel, type TelegramChannel, type TelegramStatus } from './telegram.ts';
-import { createWechatChannel, type WechatChannel, type WechatPuppet, type WechatStatus } from './wechat.ts';
+// Types only: a platform's library is loaded when its channel is configured (wechaty alone is
+// 30 MB of heap, which every process would otherwise carry and every full GC walk).
+import type { TelegramChannel, TelegramStatus } from './telegram.ts';
+import type { WechatChannel, WechatPuppet, WechatStatus } from './wechat.ts';
 
 /** The repository's data folder: customers' images and the WeChat session live under it. */
 const DATA_DIR = fileURLToPath(new URL('../../data/', import.meta.url));
@@ -50,11 +52,14 @@ export interface Channels {
   stop(): Promise<void>;
 }
 
-/** Makes the channels the configuration turns on (and a test's puppet); none starts before `start`. */
-export function createChannels(config: Config, deps: ChannelDeps, opts: ChannelOptions = {}): Channels {
+/**
+ * Makes the channels the configuration turns on (and a test's puppet), loading only their
+ * platforms' libraries; none starts before `start`.
+ */
+export async function createChannels(config: Config, deps: ChannelDeps, opts: ChannelOptions = {}): Promise<Channels> {
   const puppet = opts.wechatPuppet ?? config.WECHATY_PUPPET;
   const wechat = puppet
-    ? createWechatChannel({
+    ? (await import('./wechat.ts')).createWechatChannel({
       puppet,
       ...(config.WECHATY_PUPPET_SERVICE_TOKEN ? { token: config.WECHATY_PUPPET_SERVICE_TOKEN } : {}),
       pipeline: deps.pipeline,
@@ -70,7 +75,7 @@ export function createChannels(config: Config, deps: ChannelDeps, opts: ChannelO
     })
     : null;
   const telegram = config.TELEGRAM_BOT_TOKEN
-    ? createTelegramChannel({
+    ? (await import('./telegram.ts')).createTelegramChannel({
       token: config.TELEGRAM_BOT_TOKEN,
       ...(config.TELEGRAM_WEBHOOK_URL ? { webhookUrl: config.TELEGRAM_WEBHOOK_URL } : {}),
       ...(config.TELEGRAM_API_ROOT ? { apiRoot: config.TELEGRAM_API_ROOT } : {}),
