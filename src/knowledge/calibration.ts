@@ -2,6 +2,7 @@
  * Learning the FAQ's re-ranking and confidence from the FAQ itself: each wording is held out in turn and asked as a question (whole entries are held out, and off-topic questions made, to see questions no entry answers); small logistic models turn the ranker's evidence into the probability of being right.
  */
 import type { Candidate, CandidateFeatures, Ranker } from './ranker.ts';
+import { prng } from '../shared/prng.ts';
 
 /** A logistic model: p = 1 / (1 + e^-(bias + weights · x)). */
 export interface LogisticModel {
@@ -189,18 +190,6 @@ export interface CalibrationOptions {
   seed?: number;
 }
 
-/** A small seeded generator (mulberry32): calibration must not differ between two starts. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function sample<T>(items: T[], max: number, next: () => number): T[] {
   if (items.length <= max) return items;
   // A partial Fisher–Yates shuffle.
@@ -233,7 +222,7 @@ const HAN = /\p{Script=Han}/u;
  * word with an entry (the FAQ should not answer those either).
  */
 export function collectSamples(ranker: Ranker, opts: CalibrationOptions = {}): CalibrationSample[] {
-  const next = random(opts.seed ?? 1);
+  const next = prng(opts.seed ?? 1);
   const limit = opts.candidates ?? 10;
   const wordings: { entry: number; phrase: number }[] = [];
   const wholes: number[] = [];
