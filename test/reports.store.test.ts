@@ -7,6 +7,7 @@ import { deleteKeys, describeRedis, uniqueKeyPrefix } from './support/redis.ts';
 import { placementOf, daysFrom, isDay, localDay } from '../src/reports/fields.ts';
 import { quantile, tableToCsv } from '../src/reports/report.ts';
 import { questionKey } from '../src/reports/recorder.ts';
+import { batchedReports } from '../src/reports/batch.ts';
 import type { Shift } from '../src/handover/config.ts';
 
 const HOUR = 3_600_000;
@@ -95,5 +96,59 @@ describe('report placement and figures', () => {
   it('writes CSV a spreadsheet opens safely: BOM, quoting, no formulas from customers', () => {
     const csv = tableToCsv({ columns: ['question', 'count'], rows: [{ question: '包邮吗,运费', count: 2 }, { question: '=HYPERLINK("x")', count: 1 }, { question: null, count: -1 }] });
     expect(csv).toBe('\uFEFFquestion,count\r\n"包邮吗,运费",2\r\n"\'=HYPERLINK(""x"")",1\r\n,-1\r\n');
+  });
+});
+
+describe('report counters written in batches', () => {
+  /** A report store that counts its writes and can be made to fail. */
+  function counting(): { store: ReportStore; writes: () => number; failNext: () => void } {
+    const inner = createMemoryStore().reports;
+    let writes = 0;
+    let fail = false;
+    return {
+      store: {
+        ...inner,
+        add: async (day, change) => {
+          writes += 1;
+          if (fail) { fail = false; throw new Error('redis down'); }
+          await inner.add(day, change);
+        },
+      },
+      writes: () => writes,
+      failNext: () => { fail = true; },
+    };
+  }
+  const quietLog = { warnings: [] as string[], warn(obj: object, msg?: string) { this.warnings.push(`${msg} ${JSON.stringify(obj)}`); } };
+
+  it('sums many turns into one write per day, and a read sees them at once', async () => {
+    const c = counting();
+    const batched = batchedReports(c.store, { flushMs: 60_000, log: quietLog });
+    for (let i = 0; i < 50; i++) {
+      await batched.add('2026-05-01', { ...empty, counters: [['|customer_messages|', 1]], distinct: [{ member: `|conversations|web:${i % 5}`, counter: '|conversations|' }], samples: [`|first_response|${i}`] });
+    }
+    await batched.add('2026-05-02', { ...empty, counters: [['|customer_messages|', 1]] });
+    expect(c.writes()).toBe(0);
+    const [day, next] = await batched.read(['2026-05-01', '2026-05-02']);
+    expect(c.writes()).toBe(2);
+    expect(day!.counters).toEqual({ '|customer_messages|': 50, '|conversations|': 5 });
+    expect(day!.samples).toHaveLength(50);
+    expect(next!.counters).toEqual({ '|customer_messages|': 1 });
+    await batched.close();
+  });
+
+  it('writes by itself after the interval, and a failed write is logged, not thrown', async () => {
+    const c = counting();
+    const batched = batchedReports(c.store, { flushMs: 20, log: quietLog });
+    c.failNext();
+    await batched.add('2026-05-03', { ...empty, counters: [['|customer_messages|', 1]] });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(c.writes()).toBe(1);
+    expect(quietLog.warnings.join('\n')).toMatch(/report counters not recorded.*redis down/);
+    await batched.add('2026-05-03', { ...empty, counters: [['|customer_messages|', 2]] });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(c.writes()).toBe(2);
+    const [day] = await c.store.read(['2026-05-03']);
+    expect(day!.counters).toEqual({ '|customer_messages|': 2 });
+    await batched.close();
   });
 });
