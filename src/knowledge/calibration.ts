@@ -231,10 +231,15 @@ export function collectSamples(ranker: Ranker, opts: CalibrationOptions = {}): C
     if (count >= 2) for (let phrase = 0; phrase < count; phrase++) wordings.push({ entry, phrase });
     wholes.push(entry);
   }
-  const out: CalibrationSample[] = [];
-  for (const w of sample(wordings, opts.maxWordings ?? 600, next)) {
-    out.push({ candidates: ranker.candidates(ranker.phrase(w.entry, w.phrase), limit, w), expected: w.entry });
+  // Asked entry by entry (the index takes an entry's document out once for all its wordings),
+  // kept in the drawn order.
+  const drawn = sample(wordings, opts.maxWordings ?? 600, next);
+  const asked: CalibrationSample[] = new Array<CalibrationSample>(drawn.length);
+  for (const i of drawn.map((_, i) => i).sort((a, b) => drawn[a]!.entry - drawn[b]!.entry || a - b)) {
+    const w = drawn[i]!;
+    asked[i] = { candidates: ranker.candidates(ranker.phrase(w.entry, w.phrase), limit, w), expected: w.entry };
   }
+  const out: CalibrationSample[] = [...asked];
   if (ranker.size < 2) return out;
   const unknown = {
     zh: OFF_TOPIC.zh.filter((w) => [...ranker.analyzer.tokens(w).keys()].every((t) => !ranker.knows(t))),

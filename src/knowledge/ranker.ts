@@ -293,6 +293,18 @@ export function createRanker(source: readonly RankableEntry[], analyzer: FaqAnal
     return { sim: Math.min(1, sim), cover: total ? inWordings / total : 0, coverAll: total ? inAll / total : 0 };
   }
 
+  /**
+   * The entry whose own document is out of the index (-1: none). Calibration asks the wordings
+   * of one entry after another, so the document stays out until a question needs it back
+   * (removing and adding a whole document, answer included, was most of the index's build time).
+   */
+  let takenOut = -1;
+  function restore(): void {
+    const out = entries[takenOut];
+    if (out) index.add(out.doc);
+    takenOut = -1;
+  }
+
   function candidates(query: string, limit: number, heldOut?: HeldOut): Candidate[] {
     const q = analyzer.tokens(query);
     if (q.size === 0 || entries.length === 0 || limit <= 0) return [];
@@ -310,8 +322,14 @@ export function createRanker(source: readonly RankableEntry[], analyzer: FaqAnal
     let swapped: EntryDoc | undefined;
     if (held && heldOut?.phrase !== undefined) {
       swapped = docOf(heldOut.entry, held.phrases, held.doc.ans, heldOut.phrase);
-      index.remove(held.doc);
+      if (takenOut !== heldOut.entry) {
+        restore();
+        index.remove(held.doc);
+        takenOut = heldOut.entry;
+      }
       index.add(swapped);
+    } else {
+      restore();
     }
     const hidden = heldOut && heldOut.phrase === undefined ? heldOut.entry : -1;
     const boostTerm = (t: string): number => q.get(t) ?? 1;
@@ -321,10 +339,7 @@ export function createRanker(source: readonly RankableEntry[], analyzer: FaqAnal
     try {
       hits = index.search(queryOf(wordingTerms, answerTerms), options);
     } finally {
-      if (held && swapped) {
-        index.remove(swapped);
-        index.add(held.doc);
-      }
+      if (swapped) index.remove(swapped);
     }
     // minisearch's results come best first; the first `limit` are the candidates.
     const top = hits.length > limit ? hits.slice(0, limit) : hits;
