@@ -20,7 +20,7 @@ import type { Llm } from '../llm/types.ts';
 import type { ReportEvent, ReportRecorder } from '../reports/events.ts';
 import { newConversation, parseConversation, type ConversationState } from './state.ts';
 import { salutationOf } from './salutation.ts';
-import { ConversationLocks, LockTimeout, type HeldLock } from './locks.ts';
+import { ConversationLocks, LockTimeout, type Acquire, type HeldLock } from './locks.ts';
 
 /** The few log calls the pipeline makes (pino's shape). */
 export interface Log {
@@ -513,40 +513,35 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const id = conversationIdOf(inbound.ref);
     const begin = (token: string): Promise<TurnStart> => deps.store.conversations.beginTurn(id, inbound.id, token, locks.opts.ttlMs);
     let start: TurnStart = { kind: 'busy' };
-    return locks.run(id, async (held) => {
-      // A lost lock shows up as a version conflict at commit: run the turn again on the fresh state.
-      for (let attempt = 0; ; attempt++) {
-        if (start.kind === 'busy') throw new LockTimeout(id);
-        if (start.kind === 'seen') {
-          held.released = true;
-          deps.observer?.duplicate?.(inbound.ref.channel);
-          return { duplicate: true, replies: [], queued: false };
-        }
-        try {
-          return await turn(inbound, start.saved, held);
-        } catch (error) {
-          if (!(error instanceof VersionConflict) || attempt >= 2) throw error;
-          start = await begin(held.token);
-        }
+    return withConversation(id, async (held, attempt) => {
+      // A retry starts again from the state as it is now (the lock is ours already).
+      if (attempt > 0) start = await begin(held.token);
+      if (start.kind === 'busy') throw new LockTimeout(id);
+      if (start.kind === 'seen') {
+        held.released = true;
+        deps.observer?.duplicate?.(inbound.ref.channel);
+        return { duplicate: true, replies: [], queued: false };
       }
+      return turn(inbound, start.saved, held);
     }, async (token) => {
       start = await begin(token);
       return start.kind !== 'busy';
     });
   }
 
-  async function withConversation<T>(id: string, work: () => Promise<T>): Promise<T> {
-    return locks.run(id, async () => {
+  /** Runs `work` under the conversation's turn lock (taken by `acquire` when given), again on a version conflict. */
+  async function withConversation<T>(id: string, work: (held: HeldLock, attempt: number) => Promise<T>, acquire?: Acquire): Promise<T> {
+    return locks.run(id, async (held) => {
       // A lost lock shows up as a version conflict at commit: run the turn again on the fresh state.
       for (let attempt = 0; ; attempt++) {
         try {
-          return await work();
+          return await work(held, attempt);
         } catch (error) {
           if (error instanceof VersionConflict && attempt < 2) continue;
           throw error;
         }
       }
-    });
+    }, acquire);
   }
 
   return {
