@@ -1,7 +1,7 @@
 // Browser test of the agent console (public/console/) beside the customer web chat (public/), in real chromium against the real bot, started in-process.
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describeBrowser, launchBrowser, recordProblems } from './support/browser.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describeBrowser, suiteBrowser } from './support/browser.ts';
 import { startTestBot } from './support/bot.ts';
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
@@ -16,34 +16,22 @@ const LONG = 90_000;
 
 describeBrowser('agent console', () => {
   let bot: TestBot;
-  let browser: Browser;
   let managerToken = '';
   let agents = 0;
-  const contexts: BrowserContext[] = [];
-  /** Uncaught page errors and dialogs (an alert() would mean injected markup ran). */
-  let problems: string[] = [];
+  const pages = suiteBrowser();
 
   beforeAll(async () => {
     bot = await startTestBot({
       env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password },
       ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
     });
-    browser = await launchBrowser();
     const login = await call('POST', '/api/auth/login', ADMIN);
     expect(login.status, `manager login: ${JSON.stringify(login.body)}`).toBe(200);
     managerToken = String((login.body as { token: string }).token);
   });
 
   afterAll(async () => {
-    await browser?.close();
     await bot?.close();
-  });
-
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-    const seen = problems;
-    problems = [];
-    expect(seen).toEqual([]);
   });
 
   /** The staff API from the test itself (a manager's bearer token). */
@@ -73,11 +61,7 @@ describeBrowser('agent console', () => {
   }
 
   async function newPage(viewport: { width: number; height: number }, mobile = false): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'zh-CN', ...(mobile ? { isMobile: true, hasTouch: true } : {}) });
-    contexts.push(context);
-    const page = await context.newPage();
-    recordProblems(page, problems);
-    return page;
+    return pages.open({ viewport, locale: 'zh-CN', ...(mobile ? { isMobile: true, hasTouch: true } : {}) });
   }
 
   /** A customer on a phone with the real web chat page, listening for pushed messages. */
@@ -333,7 +317,7 @@ describeBrowser('agent console', () => {
       await ticket.click();
       await expect.poll(() => ticket.getAttribute('data-sla-alert'), WAIT).toBe('false');
     } finally {
-      await Promise.all(contexts.splice(0).map((context) => context.close()));
+      await pages.closeAll();
       bot = saved;
       await slow.close();
     }

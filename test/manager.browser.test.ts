@@ -1,7 +1,7 @@
 // The manager console (public/manager/) in real chromium against the real bot: change an FAQ answer, fail the check on a forbidden phrase, fix it, run the stories, publish, see the web chat answer with the new text, roll back, and see the day's conversations in the reports.
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describeBrowser, launchBrowser, recordProblems } from './support/browser.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describeBrowser, suiteBrowser } from './support/browser.ts';
 import { startTestBot, type TestBot } from './support/bot.ts';
 
 const WAIT = { timeout: 15_000, interval: 100 };
@@ -11,33 +11,18 @@ const FORBIDDEN = '有意见打投诉电话吧';
 
 describeBrowser('manager console', () => {
   let bot: TestBot;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  /** Uncaught page errors and dialogs: the console never opens browser dialogs. */
-  let problems: string[] = [];
+  const pages = suiteBrowser();
 
   beforeAll(async () => {
     bot = await startTestBot({ env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password } });
-    browser = await launchBrowser();
   });
 
   afterAll(async () => {
-    await browser?.close();
     await bot?.close();
   });
 
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-    const seen = problems;
-    problems = [];
-    expect(seen).toEqual([]);
-  });
-
   async function newPage(path: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'zh-CN' });
-    contexts.push(context);
-    const page = await context.newPage();
-    recordProblems(page, problems);
+    const page = await pages.open({ viewport, locale: 'zh-CN' });
     await page.goto(new URL(path, bot.url).href);
     return page;
   }

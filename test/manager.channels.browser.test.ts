@@ -2,11 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { ScanStatus } from 'wechaty';
 import type { Bot } from '../src/bot.ts';
-import { describeBrowser, launchBrowser, recordProblems } from './support/browser.ts';
+import { describeBrowser, suiteBrowser } from './support/browser.ts';
 import { startTestBot } from './support/bot.ts';
 import { freePort, sleep, startBot, until } from './support/channel-bot.ts';
 import { startFakeTelegram, type FakeTelegram } from './support/telegram-server.ts';
@@ -26,10 +26,7 @@ describeBrowser('manager console: channels', () => {
   let wechat: FakeWechat;
   let telegram: FakeTelegram;
   let uploads: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  /** Uncaught page errors and dialogs: the console never opens browser dialogs. */
-  let problems: string[] = [];
+  const pages = suiteBrowser();
 
   beforeAll(async () => {
     wechat = createFakeWechat();
@@ -43,28 +40,16 @@ describeBrowser('manager console: channels', () => {
     url = `http://127.0.0.1:${port}`;
     await until('WeChat started', () => bot.channels.wechat?.status().state === 'starting');
     await until('Telegram polling', () => bot.channels.telegram?.status().state === 'running');
-    browser = await launchBrowser();
   });
 
   afterAll(async () => {
-    await browser?.close();
     await bot?.close();
     await telegram?.close();
     if (uploads) rmSync(uploads, { recursive: true, force: true });
   });
 
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-    const seen = problems;
-    problems = [];
-    expect(seen).toEqual([]);
-  });
-
   async function signIn(base: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
-    contexts.push(context);
-    const page = await context.newPage();
-    recordProblems(page, problems);
+    const page = await pages.open({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
     await page.goto(new URL('/manager/', base).href);
     await page.getByTestId('login-username').fill(ADMIN.username);
     await page.getByTestId('login-password').fill(ADMIN.password);

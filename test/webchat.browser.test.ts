@@ -1,7 +1,7 @@
 // Browser test of the customer web chat page (public/) in real chromium against the real bot, started in-process.
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describeBrowser, launchBrowser, recordProblems } from './support/browser.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describeBrowser, suiteBrowser } from './support/browser.ts';
 import { startTestBot } from './support/bot.ts';
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
@@ -13,34 +13,19 @@ const WAIT = { timeout: 10_000, interval: 100 };
 
 describeBrowser('web chat page', () => {
   let bot: TestBot;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  /** Uncaught page errors and dialogs (an alert() would mean injected markup ran). */
-  let problems: string[] = [];
+  const pages = suiteBrowser();
 
   beforeAll(async () => {
     bot = await startTestBot(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {});
-    browser = await launchBrowser();
   });
 
   afterAll(async () => {
-    await browser?.close();
     await bot?.close();
-  });
-
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-    const seen = problems;
-    problems = [];
-    expect(seen).toEqual([]);
   });
 
   /** A fresh visitor (own localStorage, so own session) on a phone-sized screen, page loaded and listening. */
   async function openChat(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 375, height: 667 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    recordProblems(page, problems);
+    const page = await pages.open({ viewport: { width: 375, height: 667 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
     await page.goto(new URL('/', bot.url).href);
     await page.getByTestId('chat-input').waitFor();
     await page.waitForFunction(() => document.body.dataset.events === 'open', undefined, { timeout: 10_000 });
