@@ -55,9 +55,12 @@ export async function offered(bot: { pipeline: Pipeline }, perSecond: number, se
     let planned = at;
     for (const [i, text] of mixedConversation(c).entries()) {
       await sleepUntil(planned);
+      // A timer may fire up to a millisecond early (libuv counts whole milliseconds): then the
+      // message was sent when it fired, not at its planned time.
+      const sent = Math.min(planned, performance.now());
       await bot.pipeline.handle(inbound(sessionId, text, i));
       const done = performance.now();
-      if (planned >= t0 + rampMs && planned < end) timed.push(done - planned);
+      if (planned >= t0 + rampMs && planned < end) timed.push(done - sent);
       planned = done + 200 + ((c * 7919 + i * 104729) % 800);
     }
   }
