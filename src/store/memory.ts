@@ -100,6 +100,11 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
   const conversations = new Map<string, ConversationRecord>();
   const timers = new Map<string, TimerRecord>();
   const locks = new Map<string, { token: string; expiresAt: number }>();
+  // Conversations that may have something queued, so a lease does not walk every conversation
+  // (a shop on the memory store keeps 30 days of them); ids whose queue emptied are dropped lazily.
+  const withOutbox = new Set<string>();
+  // Expired conversations are dropped when touched, and all of them at most once a minute.
+  let sweptAt = Number.NEGATIVE_INFINITY;
   const topics = new Map<string, Set<(payload: JsonObject) => void>>();
   let closed = false;
 
@@ -150,6 +155,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
       outbox.items.push(viaJson(item));
     }
     record.outbox = outbox.items.length > 0 ? outbox : undefined;
+    if (record.outbox) withOutbox.add(first.conversationId);
   }
 
   /** Removes a queued item; ends its lease early when it was the last one the lease took. */
@@ -173,6 +179,8 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
 
   function sweep(): void {
     const t = now();
+    if (t - sweptAt < 60_000) return;
+    sweptAt = t;
     for (const [id, record] of conversations) if (record.expiresAt <= t) conversations.delete(id);
   }
 
@@ -278,13 +286,13 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
         const leased: OutboxItem[] = [];
         if (limit <= 0) return leased;
         const wanted = channels ? new Set(channels) : null;
-        const due = [...conversations]
-          .flatMap(([id, record]) =>
-            record.outbox && record.outbox.dueAt <= t && (!wanted || wanted.has(record.outbox.channel))
-              ? [{ id, outbox: record.outbox }]
-              : [],
-          )
-          .sort((a, b) => a.outbox.dueAt - b.outbox.dueAt || byteOrder(a.id, b.id));
+        const due: { id: string; outbox: OutboxQueue }[] = [];
+        for (const id of withOutbox) {
+          const outbox = live(id)?.outbox;
+          if (!outbox) withOutbox.delete(id);
+          else if (outbox.dueAt <= t && (!wanted || wanted.has(outbox.channel))) due.push({ id, outbox });
+        }
+        due.sort((a, b) => a.outbox.dueAt - b.outbox.dueAt || byteOrder(a.id, b.id));
         for (const { outbox } of due) {
           const budget = Math.floor(limit) - leased.length;
           if (budget <= 0) break;
@@ -352,10 +360,10 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
       async lease(t, limit, leaseMs) {
         open();
         if (limit <= 0) return [];
-        const due = [...timers]
-          .filter(([, timer]) => timer.dueAt <= t)
-          .sort(([ka, a], [kb, b]) => a.dueAt - b.dueAt || byteOrder(ka, kb))
-          .slice(0, Math.floor(limit));
+        const due: [string, TimerRecord][] = [];
+        for (const entry of timers) if (entry[1].dueAt <= t) due.push(entry);
+        due.sort(([ka, a], [kb, b]) => a.dueAt - b.dueAt || byteOrder(ka, kb));
+        due.length = Math.min(due.length, Math.floor(limit));
         return due.map(([, timer]) => {
           timer.dueAt = t + leaseMs;
           return { conversationId: timer.conversationId, name: timer.name, at: timer.at };
