@@ -21,6 +21,7 @@ import { createHandoverDesk, HANDOVER_TOPIC, type HandoverDesk } from './handove
 import { loadHandoverConfig, type HandoverConfig } from './handover/config.ts';
 import { createLibraryRepository } from './library/repository.ts';
 import { createLlm } from './llm/client.ts';
+import { createFaqEmbeddings } from './knowledge/embeddings.ts';
 import type { Llm } from './llm/types.ts';
 import { createLiveLibrary } from './library/live.ts';
 import { libraryRoutes } from './server/library-routes.ts';
@@ -157,6 +158,9 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
     reports,
   });
 
+  // The FAQ ranked with embeddings too, built in the background for each library version.
+  const faqEmbeddings = llm && config.OPENAI_EMBEDDING_MODEL ? createFaqEmbeddings((texts) => llm.embed(texts), { log }) : undefined;
+  faqEmbeddings?.denseFor(library().faq);
   const pipeline = createPipeline({
     store, library, now, log,
     // The bot's order changes and returns are counted where they happen, in the shop call.
@@ -172,6 +176,7 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
     },
     tickets: desk,
     ...(llm ? { llm } : {}),
+    ...(faqEmbeddings ? { faqEmbeddings } : {}),
     handoverTexts: () => handoverConfig().texts,
     onSatisfaction: (ticketId, score) => desk.satisfaction(ticketId, score),
     // Called only after start, when `delivery` below exists.
@@ -210,6 +215,7 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
       ...channels.describe(),
     },
     llm: llm ? `on (${config.OPENAI_MODEL ?? 'default model'}${config.OPENAI_BASE_URL ? ` at ${new URL(config.OPENAI_BASE_URL).host}` : ''})` : 'off (set OPENAI_API_KEY)',
+    faqEmbeddings: faqEmbeddings ? `on (${config.OPENAI_EMBEDDING_MODEL})` : 'off (set OPENAI_EMBEDDING_MODEL with the LLM)',
   }, 'bot ready');
 
   let server: Server | undefined;

@@ -17,6 +17,7 @@ import {
 import { ConfigError, readConfig } from '../src/config.ts';
 import { createFaqIndex } from '../src/knowledge/faq.ts';
 import { createLlm } from '../src/llm/client.ts';
+import { createFaqEmbeddings } from '../src/knowledge/embeddings.ts';
 import type { Llm, LlmCountEvent } from '../src/llm/types.ts';
 import { parseYaml } from '../src/flows/loader.ts';
 import { createFaqAnalyzer } from '../src/knowledge/analysis.ts';
@@ -32,7 +33,9 @@ const USAGE = `usage: npm run faq:eval -- --faq F.csv|F.yaml --cases C.csv [opti
   --no-answer-index         rank on questions and alternates only, not on the answers' text
   --llm                     also print "system": "bot+llm": the bot, with the model of OPENAI_API_KEY,
                             OPENAI_BASE_URL, OPENAI_MODEL (OPENAI_TIMEOUT_MS, OPENAI_STRUCTURED_OUTPUT)
-                            picking one of the offered entries when the bot would ask back or abstain
+                            picking one of the offered entries when the bot would ask back or abstain;
+                            with OPENAI_EMBEDDING_MODEL too, "system": "bot+llm+embeddings": questions the
+                            words alone do not answer are asked again with their vector first
   --details                 also print where the bot's in-scope cases went (ranked first, offered when asking back)
   --scale N                 instead: time the bot on an FAQ of N entries made from F's phrasings
   --calibration             instead: how the answer threshold behaves at several sizes of F (held-out
@@ -65,7 +68,7 @@ async function readSynonyms(path: string | undefined, faqPath: string): Promise<
 }
 
 /** The model configured in the environment (as the bot reads it), counting what it does; stops when none is. */
-function modelFromEnv(): { llm: Llm; events: LlmCountEvent[] } {
+function modelFromEnv(): { llm: Llm; events: LlmCountEvent[]; embeddings: boolean } {
   // Only the model's variables: the eval needs no port, store or channel.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OPENAI_')));
   let config;
@@ -81,10 +84,11 @@ function modelFromEnv(): { llm: Llm; events: LlmCountEvent[] } {
       apiKey: config.OPENAI_API_KEY,
       ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
       ...(config.OPENAI_MODEL ? { model: config.OPENAI_MODEL } : {}),
+      ...(config.OPENAI_EMBEDDING_MODEL ? { embeddingModel: config.OPENAI_EMBEDDING_MODEL } : {}),
       timeoutMs: config.OPENAI_TIMEOUT_MS,
       structuredOutput: config.OPENAI_STRUCTURED_OUTPUT,
     }, { counted: (event) => void events.push(event) });
-    return { llm, events };
+    return { llm, events, embeddings: config.OPENAI_EMBEDDING_MODEL !== undefined };
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error));
   }
@@ -167,7 +171,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ ...evaluate(baselineSystem(entries, minScore), cases), minScore: Math.round(minScore * 1000) / 1000 })}\n`);
   }
   if (model) {
-    const helped = botWithModelSystem(index, model.llm);
+    const embeddings = model.embeddings ? createFaqEmbeddings((texts) => model.llm.embed(texts)) : undefined;
+    const helped = botWithModelSystem(index, model.llm, embeddings);
     const report = await evaluateAsync(helped, cases);
     const calls = model.events.filter((e) => e.kind === 'call' && e.use === 'wordAnswer').length;
     process.stdout.write(`${JSON.stringify({
@@ -175,6 +180,7 @@ async function main(): Promise<void> {
       modelAsked: helped.modelAsked,
       modelPicked: helped.modelPicked,
       modelCalls: calls,
+      ...(embeddings ? { embeddingCalls: model.events.filter((e) => e.kind === 'call' && e.use === 'embed').length } : {}),
       modelFailures: byReason(model.events, 'failure'),
       modelDiscarded: byReason(model.events, 'discarded'),
     })}\n`);

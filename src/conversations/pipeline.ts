@@ -16,6 +16,7 @@ import type { Understanding } from '../understanding/types.ts';
 import { extractSlot, type SlotType } from '../understanding/slots.ts';
 import { answerIn } from '../knowledge/faq.ts';
 import { MODEL_MAX_CANDIDATES, modelCandidates, resolveWithModel } from '../knowledge/model-resolve.ts';
+import type { FaqEmbeddings } from '../knowledge/embeddings.ts';
 import type { Llm } from '../llm/types.ts';
 import type { ReportEvent, ReportRecorder } from '../reports/events.ts';
 import { newConversation, parseConversation, type ConversationState } from './state.ts';
@@ -85,6 +86,8 @@ export interface PipelineDeps {
   tickets?: TicketDesk;
   /** The optional model (OPENAI_API_KEY): proposes intents the rules missed and words FAQ answers. */
   llm?: Llm;
+  /** The FAQ's embeddings (a model with OPENAI_EMBEDDING_MODEL): questions the words alone do not answer are asked again with their vector. */
+  faqEmbeddings?: FaqEmbeddings;
   /** Messages one conversation may send per window before the bot only acknowledges (default 20 per 10 s). */
   rateLimit?: { messages: number; perSeconds: number };
   /** The texts of the 回访 question and its thanks (from the library's handover part). */
@@ -372,6 +375,30 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   /**
+   * With embeddings ready for this library's FAQ, a question the words alone would not answer is
+   * asked again with its vector: the turn's library gives that decision for this text. The model
+   * failing, or the embeddings not built yet, leaves the library as it is.
+   */
+  async function withFaqVectors(lib: CompiledLibrary, text: string): Promise<CompiledLibrary> {
+    const embeddings = deps.faqEmbeddings;
+    const dense = embeddings?.denseFor(lib.faq);
+    if (!embeddings || !dense || lib.faq.decide(text).kind === 'answer') return lib;
+    const vector = await embeddings.vectorOf(text);
+    if (!vector) return lib;
+    const { faq } = lib;
+    const decision = dense.decide(text, vector);
+    return {
+      ...lib,
+      faq: {
+        ...faq,
+        decide: (t) => (t === text ? decision : faq.decide(t)),
+        inspect: (t, limit) => (t === text ? dense.inspect(t, vector, limit) : faq.inspect(t, limit)),
+        search: (t, limit) => (t === text ? dense.inspect(t, vector, limit).hits : faq.search(t, limit)),
+      },
+    };
+  }
+
+  /**
    * Commits a turn that no customer message started (a timer fired, a person gave the
    * conversation back): its tickets, the bot's lines, the outbox, timers and counts, as a
    * customer's turn does.
@@ -402,8 +429,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const ref = inbound.ref;
     const id = conversationIdOf(ref);
     const inline = deps.inlineChannels.has(ref.channel);
-    const lib = deps.library();
     const { state, version } = await resumeOrStart(ref, inbound, saved);
+    const lib = state.mode === 'bot' ? await withFaqVectors(deps.library(), inbound.text) : deps.library();
     let u = lib.understand(inbound.text);
     // The model is asked only when the rules found nothing and no flow waits for an answer (a flow's
     // question is answered by its own extractor; digits and addresses never go out for that).

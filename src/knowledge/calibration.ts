@@ -1,7 +1,7 @@
 /**
  * Learning the FAQ's re-ranking and confidence from the FAQ itself: each wording is held out in turn and asked as a question (whole entries are held out, and off-topic questions made, to see questions no entry answers); small logistic models turn the ranker's evidence into the probability of being right.
  */
-import type { Candidate, CandidateFeatures, Ranker } from './ranker.ts';
+import type { Candidate, CandidateFeatures, HeldOut, Ranker } from './ranker.ts';
 import { prng } from '../shared/prng.ts';
 
 /** A logistic model: p = 1 / (1 + e^-(bias + weights · x)). */
@@ -174,6 +174,10 @@ function solve(a: number[][], b: number[]): number[] {
 
 /** A question asked of the index with something held out, and the entry that should come first (-1: none). */
 export interface CalibrationSample {
+  /** The question asked. */
+  query: string;
+  /** What was left out of the index for it; absent for a question about something else. */
+  heldOut?: HeldOut;
   candidates: Candidate[];
   expected: number;
 }
@@ -237,7 +241,8 @@ export function collectSamples(ranker: Ranker, opts: CalibrationOptions = {}): C
   const asked: CalibrationSample[] = new Array<CalibrationSample>(drawn.length);
   for (const i of drawn.map((_, i) => i).sort((a, b) => drawn[a]!.entry - drawn[b]!.entry || a - b)) {
     const w = drawn[i]!;
-    asked[i] = { candidates: ranker.candidates(ranker.phrase(w.entry, w.phrase), limit, w), expected: w.entry };
+    const query = ranker.phrase(w.entry, w.phrase);
+    asked[i] = { query, heldOut: w, candidates: ranker.candidates(query, limit, w), expected: w.entry };
   }
   const out: CalibrationSample[] = [...asked];
   if (ranker.size < 2) return out;
@@ -248,7 +253,7 @@ export function collectSamples(ranker: Ranker, opts: CalibrationOptions = {}): C
   const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(next() * items.length)];
   for (const entry of sample(wholes, opts.maxEntries ?? 150, next)) {
     const text = ranker.phrase(entry, Math.floor(next() * ranker.phraseCount(entry)));
-    out.push({ candidates: ranker.candidates(text, limit, { entry }), expected: -1 });
+    out.push({ query: text, heldOut: { entry }, candidates: ranker.candidates(text, limit, { entry }), expected: -1 });
     // One content word of the wording among one or two words the FAQ never uses.
     const words = [...ranker.analyzer.tokens(text)].filter(([, w]) => w >= 1).map(([t]) => t);
     const word = pick(words);
@@ -257,7 +262,7 @@ export function collectSamples(ranker: Ranker, opts: CalibrationOptions = {}): C
     if (word === undefined || before === undefined) continue;
     const after = next() < 0.5 ? pick(fillers) : undefined;
     const query = [before, word, after].filter(Boolean).join(HAN.test(text) ? '' : ' ');
-    out.push({ candidates: ranker.candidates(query, limit), expected: -1 });
+    out.push({ query, candidates: ranker.candidates(query, limit), expected: -1 });
   }
   return out;
 }
@@ -266,7 +271,7 @@ export function collectSamples(ranker: Ranker, opts: CalibrationOptions = {}): C
 // fit freely, large enough that a 5-entry FAQ keeps the prior.
 const PRIOR_STRENGTH = 8;
 // Below this many held-out wordings, fitting would learn noise: the defaults are used.
-const MIN_WORDINGS_TO_FIT = 40;
+export const MIN_WORDINGS_TO_FIT = 40;
 
 /**
  * Fits the three models to an FAQ from its own wordings (never from test questions): relevance

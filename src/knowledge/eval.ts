@@ -7,6 +7,7 @@ import MiniSearch from 'minisearch';
 import type { Llm } from '../llm/types.ts';
 import { detectLang } from '../understanding/text.ts';
 import { createFaqIndex, DEFAULT_ANSWER_THRESHOLD, type FaqEntry, type FaqIndex, type FaqIndexOptions, type FaqInspection } from './faq.ts';
+import type { FaqEmbeddings } from './embeddings.ts';
 import { modelCandidates, resolveWithModel } from './model-resolve.ts';
 import { createFaqAnalyzer } from './analysis.ts';
 import { DEFAULT_MODELS, answerInputs, collectSamples, fitFaqModels, predict, rerank } from './calibration.ts';
@@ -258,20 +259,29 @@ export interface ModelFaqSystem extends AsyncFaqSystem {
 }
 
 /**
- * The bot with a model (`"system": "bot+llm"`): the index decides as in {@link botSystem}; when
- * it would ask back or abstain with close candidates ({@link modelCandidates}), the model picks
- * one of them ({@link resolveWithModel}) and the question counts as answered directly with it
- * (ranked first); when the model says none or fails, the index's decision stands.
+ * The bot with a model (`"system": "bot+llm"`): the index decides as in {@link botSystem}, and
+ * with `embeddings` (an embeddings model) a question it would not answer is asked again with its
+ * vector, as the pipeline does; when it would still ask back or abstain with close candidates
+ * ({@link modelCandidates}), the model picks one of them ({@link resolveWithModel}) and the
+ * question counts as answered directly with it (ranked first); when the model says none or
+ * fails, the index's decision stands.
  */
-export function botWithModelSystem(index: FaqIndex, llm: Pick<Llm, 'wordAnswer'>): ModelFaqSystem {
+export function botWithModelSystem(index: FaqIndex, llm: Pick<Llm, 'wordAnswer'>, embeddings?: FaqEmbeddings): ModelFaqSystem {
   let asked = 0;
   let picked = 0;
+  async function inspect(query: string): Promise<FaqInspection> {
+    const words = index.inspect(query, 10);
+    if (!embeddings || words.decision.kind === 'answer') return words;
+    const dense = await embeddings.build(index);
+    const vector = dense ? await embeddings.vectorOf(query) : null;
+    return dense && vector ? dense.inspect(query, vector, 10) : words;
+  }
   return {
-    name: 'bot+llm',
+    name: embeddings ? 'bot+llm+embeddings' : 'bot+llm',
     get modelAsked() { return asked; },
     get modelPicked() { return picked; },
     async ask(query) {
-      const inspection = index.inspect(query, 10);
+      const inspection = await inspect(query);
       const base = answerOf(inspection);
       const candidates = modelCandidates(inspection);
       if (candidates.length === 0) return base;

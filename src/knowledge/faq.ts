@@ -8,6 +8,8 @@ import {
   type CalibrationOptions, type FaqModels, type RankedCandidate,
 } from './calibration.ts';
 import { parseCsv } from './csv.ts';
+import { decideOn, type DecisionSettings } from './decision.ts';
+import { trainDenseFaq, type DenseFaq, type Vector } from './dense.ts';
 import { createRanker } from './ranker.ts';
 
 /**
@@ -251,12 +253,22 @@ export interface FaqIndex {
   readonly entries: readonly FaqEntry[];
   /** The models the index decides with (learnt from its entries, or given). */
   readonly models: FaqModels;
+  /**
+   * What ranking with embeddings needs (dense.ts): the texts to embed (every wording and the
+   * questions the models were learnt from) and the training on their vectors.
+   */
+  embeddingTraining(): EmbeddingTraining;
+}
+
+/** See {@link FaqIndex.embeddingTraining}. */
+export interface EmbeddingTraining {
+  texts: string[];
+  /** The FAQ with embeddings learnt from the texts' vectors; null when it cannot be learnt. */
+  train(vectorOf: (text: string) => Vector | undefined): DenseFaq | null;
 }
 
 // Candidates taken from minisearch for re-ranking.
 const CANDIDATES = 10;
-// Entries offered when asking back are those within this many log-odds of the best's relevance.
-const CLARIFY_SPREAD = 2;
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
@@ -266,9 +278,11 @@ const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
  * how to re-rank its candidates and how likely the first is right. See docs/faq.md.
  */
 export function createFaqIndex(entries: readonly FaqEntry[], opts: FaqIndexOptions = {}): FaqIndex {
-  const answerThreshold = opts.answerThreshold ?? DEFAULT_ANSWER_THRESHOLD;
-  const clarifyThreshold = opts.clarifyThreshold ?? DEFAULT_CLARIFY_THRESHOLD;
-  const maxClarify = Math.max(2, opts.maxClarify ?? 3);
+  const settings: DecisionSettings = {
+    answerThreshold: opts.answerThreshold ?? DEFAULT_ANSWER_THRESHOLD,
+    clarifyThreshold: opts.clarifyThreshold ?? DEFAULT_CLARIFY_THRESHOLD,
+    maxClarify: Math.max(2, opts.maxClarify ?? 3),
+  };
   const ranker = createRanker(entries, createFaqAnalyzer(opts.synonyms ?? []), { indexAnswers: opts.indexAnswers ?? true });
   const models = opts.models ?? fitFaqModels(collectSamples(ranker, opts.calibration), DEFAULT_MODELS);
 
@@ -288,21 +302,19 @@ export function createFaqIndex(entries: readonly FaqEntry[], opts: FaqIndexOptio
     return hits;
   }
 
-  function decideOn(ranked: readonly RankedCandidate[]): FaqDecision {
-    const first = ranked[0];
-    const entry = first ? entries[first.entry] : undefined;
-    if (!first || !entry) return { kind: 'abstain' };
-    const confidence = predict(models.answer, answerInputs(ranked));
-    if (confidence >= (entry.threshold ?? answerThreshold)) return { kind: 'answer', entry, confidence };
-    if (ranked.length < 2 || predict(models.clarify, clarifyInputs(ranked)) < clarifyThreshold) return { kind: 'abstain' };
-    // The entries close to the best, and always at least two: "A or B?" is the question.
-    const close = ranked.filter((c, i) => i < 2 || c.relevance >= first.relevance - CLARIFY_SPREAD).slice(0, maxClarify);
-    return { kind: 'clarify', entries: close.flatMap((c) => entries[c.entry] ?? []) };
-  }
-
   function inspect(query: string, limit = 5): FaqInspection {
     const ranked = rerank(ranker.candidates(query, CANDIDATES), models.relevance);
-    return { hits: hitsOf(ranked, limit), decision: decideOn(ranked) };
+    const decision = decideOn(ranked, entries, settings, predict(models.answer, answerInputs(ranked)), () => predict(models.clarify, clarifyInputs(ranked)));
+    return { hits: hitsOf(ranked, limit), decision };
+  }
+
+  function embeddingTraining(): EmbeddingTraining {
+    // The same draw as the models' (the seed), asked again.
+    const samples = collectSamples(ranker, opts.calibration);
+    const texts = new Set<string>();
+    for (let entry = 0; entry < ranker.size; entry++) for (let phrase = 0; phrase < ranker.phraseCount(entry); phrase++) texts.add(ranker.phrase(entry, phrase));
+    for (const s of samples) texts.add(s.query);
+    return { texts: [...texts], train: (vectorOf) => trainDenseFaq({ entries, ranker, models, samples, settings, vectorOf }) };
   }
 
   return {
@@ -311,5 +323,6 @@ export function createFaqIndex(entries: readonly FaqEntry[], opts: FaqIndexOptio
     inspect,
     entries,
     models,
+    embeddingTraining,
   };
 }

@@ -6,15 +6,11 @@
  */
 import type { Lang } from '../bots/messages.ts';
 import type { Llm } from '../llm/types.ts';
+import { CLARIFY_SPREAD } from './decision.ts';
 import { answerIn, type FaqEntry, type FaqInspection } from './faq.ts';
 
 /** Most entries offered to the model: as many as a clarify question shows. */
 export const MODEL_MAX_CANDIDATES = 3;
-/**
- * An abstaining question's hits offered to the model are those within this many log-odds of the
- * best one's relevance: the same spread faq.ts uses for the entries of a clarify question.
- */
-const CANDIDATE_SPREAD = 2;
 
 const logit = (p: number): number => Math.log(Math.max(p, 1e-9) / Math.max(1 - p, 1e-9));
 
@@ -30,7 +26,7 @@ export function modelCandidates(inspection: FaqInspection, max = MODEL_MAX_CANDI
   if (decision.kind === 'answer') return [];
   const best = hits[0];
   if (!best) return [];
-  const floor = logit(best.score) - CANDIDATE_SPREAD;
+  const floor = logit(best.score) - CLARIFY_SPREAD;
   return hits.filter((h) => logit(h.score) >= floor).slice(0, max).map((h) => h.entry);
 }
 

@@ -1,0 +1,126 @@
+/**
+ * Embeddings for the FAQ from the configured model: each library version's FAQ is embedded and
+ * learnt in the background (dense.ts), questions are embedded as they come (the last ones
+ * remembered). Until an FAQ is ready, and whenever the model fails, the FAQ answers from words
+ * alone: nothing waits for a build, and a failed build is tried again later.
+ */
+import type { FaqIndex } from './faq.ts';
+import { unitVector, type DenseFaq, type Vector } from './dense.ts';
+
+/** Turns texts into vectors, one per text in order; null on any failure (Llm.embed). */
+export type Embed = (texts: string[]) => Promise<number[][] | null>;
+
+/** The FAQ's embeddings as the pipeline and the evaluation use them. */
+export interface FaqEmbeddings {
+  /** The index's FAQ with embeddings when it is built; starts its build (once, or again after a failure) and answers null meanwhile. */
+  denseFor(index: FaqIndex): DenseFaq | null;
+  /** The index's FAQ with embeddings, waiting for its build; null when it cannot be built now. */
+  build(index: FaqIndex): Promise<DenseFaq | null>;
+  /** A question's vector (the last {@link FaqEmbeddingsOptions.rememberQuestions} remembered); null when the model fails. */
+  vectorOf(text: string): Promise<Vector | null>;
+}
+
+export interface FaqEmbeddingsOptions {
+  log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  /** An FAQ with more texts to embed than this is not embedded (default 20,000: about 80 MB of vectors at 1,024 dimensions). */
+  maxTexts?: number;
+  /** A failed build is tried again after this long (default 60 s). */
+  retryMs?: number;
+  /** Texts per embed call (the client sends them in requests of 10); default 100. */
+  chunk?: number;
+  /** Questions whose vectors are remembered (default 1,000). */
+  rememberQuestions?: number;
+  now?: () => number;
+}
+
+type Build = { state: 'building'; promise: Promise<DenseFaq | null> } | { state: 'ready'; dense: DenseFaq } | { state: 'failed'; at: number };
+
+export function createFaqEmbeddings(embed: Embed, opts: FaqEmbeddingsOptions = {}): FaqEmbeddings {
+  const now = opts.now ?? Date.now;
+  const maxTexts = opts.maxTexts ?? 20_000;
+  const retryMs = opts.retryMs ?? 60_000;
+  const chunk = Math.max(1, opts.chunk ?? 100);
+  const remember = Math.max(0, opts.rememberQuestions ?? 1000);
+  const builds = new WeakMap<FaqIndex, Build>();
+  // The vectors of the FAQ built last, so that the next library version embeds only what changed.
+  let known = new Map<string, Vector>();
+  const questions = new Map<string, Vector>();
+
+  async function vectorsFor(texts: readonly string[]): Promise<Map<string, Vector> | null> {
+    const out = new Map<string, Vector>();
+    const missing: string[] = [];
+    for (const t of texts) {
+      const had = known.get(t);
+      if (had) out.set(t, had);
+      else missing.push(t);
+    }
+    for (let start = 0; start < missing.length; start += chunk) {
+      const batch = missing.slice(start, start + chunk);
+      const vectors = await embed(batch);
+      if (!vectors || vectors.length !== batch.length) return null;
+      for (const [i, values] of vectors.entries()) {
+        const v = unitVector(values);
+        if (!v) return null;
+        out.set(batch[i] as string, v);
+      }
+    }
+    return out;
+  }
+
+  async function run(index: FaqIndex): Promise<DenseFaq | null> {
+    const training = index.embeddingTraining();
+    if (training.texts.length > maxTexts) {
+      opts.log?.warn({ texts: training.texts.length, maxTexts }, 'FAQ too large to embed: it answers from words alone');
+      return null;
+    }
+    const vectors = await vectorsFor(training.texts);
+    if (!vectors) {
+      opts.log?.warn({ texts: training.texts.length }, 'the model did not embed the FAQ; it answers from words alone and is tried again later');
+      return null;
+    }
+    const dense = training.train((t) => vectors.get(t));
+    if (!dense) return null;
+    known = vectors;
+    opts.log?.info({ texts: training.texts.length }, 'FAQ embedded: questions are ranked with their vectors too');
+    return dense;
+  }
+
+  function start(index: FaqIndex): Promise<DenseFaq | null> {
+    const promise = run(index).catch(() => null).then((dense) => {
+      builds.set(index, dense ? { state: 'ready', dense } : { state: 'failed', at: now() });
+      return dense;
+    });
+    builds.set(index, { state: 'building', promise });
+    return promise;
+  }
+
+  return {
+    denseFor(index) {
+      const b = builds.get(index);
+      if (b?.state === 'ready') return b.dense;
+      if (!b || (b.state === 'failed' && now() - b.at >= retryMs)) void start(index);
+      return null;
+    },
+    async build(index) {
+      const b = builds.get(index);
+      if (b?.state === 'ready') return b.dense;
+      if (b?.state === 'building') return b.promise;
+      return start(index);
+    },
+    async vectorOf(text) {
+      const had = questions.get(text);
+      if (had) {
+        questions.delete(text);
+        questions.set(text, had);
+        return had;
+      }
+      const values = (await embed([text]))?.[0];
+      const v = values ? unitVector(values) : null;
+      if (v && remember > 0) {
+        questions.set(text, v);
+        if (questions.size > remember) questions.delete(questions.keys().next().value as string);
+      }
+      return v;
+    },
+  };
+}
