@@ -44,6 +44,7 @@ interface WorkerReport {
   p999Ms: number;
   understandMemoHitRate: number;
   faqMemoHitRate: number;
+  cpuMicrosecondsPerMessage: number;
 }
 
 /** Runs bench/worker.ts in a fresh process (as a bot runs: npm start's Node flags) and reads its line. */
@@ -67,12 +68,12 @@ function runWorker(env: Record<string, string>): Promise<WorkerReport> {
 async function pipelineBench(storeName: 'memory' | 'redis', redisUrl?: string): Promise<void> {
   const base = { ...(redisUrl ? { REDIS_URL: redisUrl } : {}), BENCH_PREFIX: `bench${Date.now()}:` };
   const max = await runWorker({ ...base, BENCH_MODE: 'max', BENCH_CONVERSATIONS: String(quick ? 600 : 3000) });
-  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'max', messages: max.messages, messagesPerSecond: Math.round(max.messages / max.seconds), p50Ms: round(max.p50Ms), p99Ms: round(max.p99Ms), understandMemoHitRate: max.understandMemoHitRate, faqMemoHitRate: max.faqMemoHitRate });
+  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'max', messages: max.messages, messagesPerSecond: Math.round(max.messages / max.seconds), p50Ms: round(max.p50Ms), p99Ms: round(max.p99Ms), cpuMicrosecondsPerMessage: max.cpuMicrosecondsPerMessage, understandMemoHitRate: max.understandMemoHitRate, faqMemoHitRate: max.faqMemoHitRate });
   const rate = await runWorker({ ...base, BENCH_MODE: 'offered', BENCH_RATE: '2000', BENCH_SECONDS: String(quick ? 5 : 15) });
-  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'offered', offeredPerSecond: 2000, messages: rate.messages, messagesPerSecond: Math.round(rate.messages / rate.seconds), p50Ms: round(rate.p50Ms), p99Ms: round(rate.p99Ms), p999Ms: round(rate.p999Ms), understandMemoHitRate: rate.understandMemoHitRate, faqMemoHitRate: rate.faqMemoHitRate });
+  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'offered', offeredPerSecond: 2000, messages: rate.messages, messagesPerSecond: Math.round(rate.messages / rate.seconds), p50Ms: round(rate.p50Ms), p99Ms: round(rate.p99Ms), p999Ms: round(rate.p999Ms), cpuMicrosecondsPerMessage: rate.cpuMicrosecondsPerMessage, understandMemoHitRate: rate.understandMemoHitRate, faqMemoHitRate: rate.faqMemoHitRate });
   if (storeName !== 'redis') return;
   const cold = await runWorker({ ...base, BENCH_MODE: 'max', BENCH_MEMO: '0', BENCH_CONVERSATIONS: String(quick ? 600 : 3000) });
-  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'max', memo: false, messages: cold.messages, messagesPerSecond: Math.round(cold.messages / cold.seconds), p50Ms: round(cold.p50Ms), p99Ms: round(cold.p99Ms) });
+  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'max', memo: false, messages: cold.messages, messagesPerSecond: Math.round(cold.messages / cold.seconds), p50Ms: round(cold.p50Ms), p99Ms: round(cold.p99Ms), cpuMicrosecondsPerMessage: cold.cpuMicrosecondsPerMessage });
 }
 
 /** Redis's own CPU seconds so far (user + system), from INFO. */
@@ -87,7 +88,10 @@ async function redisCpuSeconds(url: string): Promise<number> {
 
 /**
  * Several processes on one Redis, each driving its own customers as fast as it goes. Redis's CPU
- * time per message says where Redis itself would be the limit: one core's worth of it.
+ * time per message says where Redis itself would be the limit: one core's worth of it. The bot
+ * processes' CPU per message says whether adding processes costs each message more (contention
+ * in Redis or the client): when it stays flat, throughput grows with the cores given to the bot
+ * until Redis's limit.
  */
 async function multiProcessBench(redisUrl: string, processes: number): Promise<void> {
   const conversations = quick ? 300 : 1200;
@@ -108,6 +112,8 @@ async function multiProcessBench(redisUrl: string, processes: number): Promise<v
     perProcessMessagesPerSecond: reports.map((r) => Math.round(r.messages / r.seconds)),
     p50Ms: round(Math.max(...reports.map((r) => r.p50Ms))),
     p99Ms: round(Math.max(...reports.map((r) => r.p99Ms))),
+    botCpuMicrosecondsPerMessage: Math.round(reports.reduce((sum, r) => sum + r.cpuMicrosecondsPerMessage * r.messages, 0) / messages),
+    perBotCoreMessagesPerSecond: Math.round(1e6 * messages / reports.reduce((sum, r) => sum + r.cpuMicrosecondsPerMessage * r.messages, 0)),
     redisCpuShare: round(redisCpu / seconds),
     redisCpuMicrosecondsPerMessage: Math.round((redisCpu / messages) * 1e6),
     redisLimitMessagesPerSecond: Math.round(messages / redisCpu),

@@ -24,9 +24,11 @@ const first = Number(env.BENCH_FIRST ?? 0);
 await drive(bot, 200, 16, first + 50_000); // warm-up: JIT, jieba, scripts (other customers)
 const { memoStats } = bot.library();
 for (const s of [memoStats.understand, memoStats.faq]) s.hits = s.misses = 0;
+const cpu0 = process.cpuUsage();
 const run = env.BENCH_MODE === 'offered'
   ? await offered(bot, Number(env.BENCH_RATE ?? 2000), Number(env.BENCH_SECONDS ?? 15), first + 100_000)
   : await drive(bot, Number(env.BENCH_CONVERSATIONS ?? 500), 32, first);
+const cpu = process.cpuUsage(cpu0);
 const rate = (s: { hits: number; misses: number }): number => Number((s.hits / Math.max(1, s.hits + s.misses)).toFixed(2));
 process.stdout.write(`${JSON.stringify({
   messages: run.messages,
@@ -34,6 +36,8 @@ process.stdout.write(`${JSON.stringify({
   p50Ms: percentile(run.latencies, 50),
   p99Ms: percentile(run.latencies, 99),
   p999Ms: percentile(run.latencies, 99.9),
+  // This process's CPU (all its threads, the garbage collector's too) per message handled.
+  cpuMicrosecondsPerMessage: Math.round((cpu.user + cpu.system) / Math.max(1, run.messages)),
   understandMemoHitRate: rate(memoStats.understand),
   faqMemoHitRate: rate(memoStats.faq),
 })}\n`);
