@@ -148,6 +148,13 @@ describe('the bot with an embeddings model', () => {
     expect(server.requests.some((r) => r.path === '/v1/embeddings' && JSON.stringify(r.body).includes('报销用的票怎么弄'))).toBe(true);
   });
 
+  it('a flow\'s answer (an order number, a phone tail) is never sent to be embedded', async () => {
+    await talk(t.url).user('查一下我的订单').expectReply(/订单号|order number/).user('E20261029001').expectReply(/./);
+    const embedded = server.requests.filter((r) => r.path === '/v1/embeddings').map((r) => r.raw).join('\n');
+    expect(embedded).not.toContain('E20261029001');
+    expect(embedded).toContain('查一下我的订单');
+  });
+
   it('the embeddings failing leaves the words to answer, in the same turn', async () => {
     server.fallback = { status: 500 };
     const started = Date.now();

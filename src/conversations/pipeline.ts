@@ -430,8 +430,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const id = conversationIdOf(ref);
     const inline = deps.inlineChannels.has(ref.channel);
     const { state, version } = await resumeOrStart(ref, inbound, saved);
-    const lib = state.mode === 'bot' ? await withFaqVectors(deps.library(), inbound.text) : deps.library();
+    let lib = deps.library();
     let u = lib.understand(inbound.text);
+    // Embeddings, like the model's reading below, are not asked for a flow's answer (an order
+    // number, an address) nor a 回访 score.
+    if (state.mode === 'bot' && !state.dialog.frame && !u.control && !state.satisfaction) lib = await withFaqVectors(lib, inbound.text);
     // The model is asked only when the rules found nothing and no flow waits for an answer (a flow's
     // question is answered by its own extractor; digits and addresses never go out for that).
     // Nor when the FAQ has something to say: then the one model call of the turn picks among the

@@ -96,11 +96,16 @@ export interface DenseTrainingInput {
   vectorOf(text: string): Vector | undefined;
 }
 
+// Held-out questions compared with every wording between two yields to the event loop.
+const SAMPLES_PER_STEP = 25;
+const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * Learns the FAQ with embeddings from the same held-out questions as the FAQ's own models;
- * null when the FAQ has too few wordings to learn from, or a wording has no vector.
+ * null when the FAQ has too few wordings to learn from, or a wording has no vector. Compares
+ * a few questions at a time and lets the process answer customers in between.
  */
-export function trainDenseFaq(input: DenseTrainingInput): DenseFaq | null {
+export async function trainDenseFaq(input: DenseTrainingInput): Promise<DenseFaq | null> {
   const { entries, ranker, models: lexicalModels, settings } = input;
   // Every wording's vector, one row each, with its entry and place.
   const rows: Vector[] = [];
@@ -150,7 +155,8 @@ export function trainDenseFaq(input: DenseTrainingInput): DenseFaq | null {
 
   // The held-out questions again, now with their vectors.
   const asked: { cands: DenseCandidate[]; expected: number }[] = [];
-  for (const s of input.samples) {
+  for (const [i, s] of input.samples.entries()) {
+    if (i > 0 && i % SAMPLES_PER_STEP === 0) await yieldToOthers();
     const q = input.vectorOf(s.query);
     if (!q || q.length !== dimension) return null;
     asked.push({ cands: candidatesOf(rerank(s.candidates, lexicalModels.relevance), cosines(q, s.heldOut)), expected: s.expected });

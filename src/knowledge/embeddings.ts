@@ -78,7 +78,7 @@ export function createFaqEmbeddings(embed: Embed, opts: FaqEmbeddingsOptions = {
       opts.log?.warn({ texts: training.texts.length }, 'the model did not embed the FAQ; it answers from words alone and is tried again later');
       return null;
     }
-    const dense = training.train((t) => vectors.get(t));
+    const dense = await training.train((t) => vectors.get(t));
     if (!dense) return null;
     known = vectors;
     opts.log?.info({ texts: training.texts.length }, 'FAQ embedded: questions are ranked with their vectors too');

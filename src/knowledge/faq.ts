@@ -263,8 +263,8 @@ export interface FaqIndex {
 /** See {@link FaqIndex.embeddingTraining}. */
 export interface EmbeddingTraining {
   texts: string[];
-  /** The FAQ with embeddings learnt from the texts' vectors; null when it cannot be learnt. */
-  train(vectorOf: (text: string) => Vector | undefined): DenseFaq | null;
+  /** The FAQ with embeddings learnt from the texts' vectors (in steps, so a process keeps answering meanwhile); null when it cannot be learnt. */
+  train(vectorOf: (text: string) => Vector | undefined): Promise<DenseFaq | null>;
 }
 
 // Candidates taken from minisearch for re-ranking.
@@ -309,12 +309,13 @@ export function createFaqIndex(entries: readonly FaqEntry[], opts: FaqIndexOptio
   }
 
   function embeddingTraining(): EmbeddingTraining {
-    // The same draw as the models' (the seed), asked again.
-    const samples = collectSamples(ranker, opts.calibration);
+    // The same draw as the models' (the seed), asked again: keeping them would hold a megabyte
+    // in every library for a build that only runs with an embeddings model.
+    const asked = collectSamples(ranker, opts.calibration);
     const texts = new Set<string>();
     for (let entry = 0; entry < ranker.size; entry++) for (let phrase = 0; phrase < ranker.phraseCount(entry); phrase++) texts.add(ranker.phrase(entry, phrase));
-    for (const s of samples) texts.add(s.query);
-    return { texts: [...texts], train: (vectorOf) => trainDenseFaq({ entries, ranker, models, samples, settings, vectorOf }) };
+    for (const s of asked) texts.add(s.query);
+    return { texts: [...texts], train: (vectorOf) => trainDenseFaq({ entries, ranker, models, samples: asked, settings, vectorOf }) };
   }
 
   return {
