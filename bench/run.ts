@@ -69,8 +69,12 @@ async function pipelineBench(storeName: 'memory' | 'redis', redisUrl?: string): 
   const base = { ...(redisUrl ? { REDIS_URL: redisUrl } : {}), BENCH_PREFIX: `bench${Date.now()}:` };
   const max = await runWorker({ ...base, BENCH_MODE: 'max', BENCH_CONVERSATIONS: String(quick ? 600 : 3000) });
   emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'max', messages: max.messages, messagesPerSecond: Math.round(max.messages / max.seconds), p50Ms: round(max.p50Ms), p99Ms: round(max.p99Ms), cpuMicrosecondsPerMessage: max.cpuMicrosecondsPerMessage, understandMemoHitRate: max.understandMemoHitRate, faqMemoHitRate: max.faqMemoHitRate });
-  const rate = await runWorker({ ...base, BENCH_MODE: 'offered', BENCH_RATE: '2000', BENCH_SECONDS: String(quick ? 5 : 15) });
-  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'offered', offeredPerSecond: 2000, messages: rate.messages, messagesPerSecond: Math.round(rate.messages / rate.seconds), p50Ms: round(rate.p50Ms), p99Ms: round(rate.p99Ms), p999Ms: round(rate.p999Ms), cpuMicrosecondsPerMessage: rate.cpuMicrosecondsPerMessage, understandMemoHitRate: rate.understandMemoHitRate, faqMemoHitRate: rate.faqMemoHitRate });
+  // The tail moves from run to run on a shared machine: three runs (each a fresh process), the
+  // median run's figures and every run's p99.
+  const runs: WorkerReport[] = [];
+  for (let i = 0; i < (quick ? 1 : 3); i++) runs.push(await runWorker({ ...base, BENCH_PREFIX: `${base.BENCH_PREFIX}o${i}:`, BENCH_MODE: 'offered', BENCH_RATE: '2000', BENCH_SECONDS: String(quick ? 5 : 15) }));
+  const rate = [...runs].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(runs.length / 2)]!;
+  emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'offered', offeredPerSecond: 2000, runs: runs.length, messages: rate.messages, messagesPerSecond: Math.round(rate.messages / rate.seconds), p50Ms: round(rate.p50Ms), p99Ms: round(rate.p99Ms), p999Ms: round(rate.p999Ms), p99MsOfRuns: runs.map((r) => round(r.p99Ms)), cpuMicrosecondsPerMessage: rate.cpuMicrosecondsPerMessage, understandMemoHitRate: rate.understandMemoHitRate, faqMemoHitRate: rate.faqMemoHitRate });
   if (storeName !== 'redis') return;
   const cold = await runWorker({ ...base, BENCH_MODE: 'max', BENCH_MEMO: '0', BENCH_CONVERSATIONS: String(quick ? 600 : 3000) });
   emit({ benchmark: 'pipeline', store: storeName, processes: 1, load: 'max', memo: false, messages: cold.messages, messagesPerSecond: Math.round(cold.messages / cold.seconds), p50Ms: round(cold.p50Ms), p99Ms: round(cold.p99Ms), cpuMicrosecondsPerMessage: cold.cpuMicrosecondsPerMessage });

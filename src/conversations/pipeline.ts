@@ -17,6 +17,8 @@ import { extractSlot, type SlotType } from '../understanding/slots.ts';
 import { answerIn } from '../knowledge/faq.ts';
 import { MODEL_MAX_CANDIDATES, modelCandidates, resolveWithModel } from '../knowledge/model-resolve.ts';
 import type { FaqEmbeddings } from '../knowledge/embeddings.ts';
+import { preferred } from '../knowledge/dense.ts';
+import type { FaqInspection } from '../knowledge/faq.ts';
 import type { Llm } from '../llm/types.ts';
 import type { ReportEvent, ReportRecorder } from '../reports/events.ts';
 import { newConversation, parseConversation, type ConversationState } from './state.ts';
@@ -310,6 +312,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   /** Counts the message in the conversation's window (kept in its state, so all processes share it). */
+  /** Whether this message would be past the rate limit (what overRate will say), without counting it. */
+  function floodAt(state: ConversationState, nowMs: number): boolean {
+    return state.rate !== undefined && nowMs - state.rate.windowStart < rateLimit.perSeconds * 1000 && state.rate.count + 1 > rateLimit.messages;
+  }
+
   function overRate(state: ConversationState, nowMs: number): boolean {
     const windowMs = rateLimit.perSeconds * 1000;
     if (!state.rate || nowMs - state.rate.windowStart >= windowMs) state.rate = { windowStart: nowMs, count: 0, warned: false };
@@ -374,27 +381,40 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return true;
   }
 
+  // Hits kept of a question asked with its vector (the model is offered at most 3, the console 5).
+  const FAQ_HITS = 10;
+
   /**
    * With embeddings ready for this library's FAQ, a question the words alone would not answer is
-   * asked again with its vector: the turn's library gives that decision for this text. The model
-   * failing, or the embeddings not built yet, leaves the library as it is.
+   * asked again with its vector: the turn's library gives what dense.ts's `preferred` keeps for
+   * this text. The embeddings not built yet, the model failing (`failed`: the turn then asks the
+   * model nothing more) or anything unexpected leave the library as it is.
    */
-  async function withFaqVectors(lib: CompiledLibrary, text: string): Promise<CompiledLibrary> {
+  async function withFaqVectors(lib: CompiledLibrary, text: string): Promise<{ lib: CompiledLibrary; failed: boolean }> {
     const embeddings = deps.faqEmbeddings;
     const dense = embeddings?.denseFor(lib.faq);
-    if (!embeddings || !dense || lib.faq.decide(text).kind === 'answer') return lib;
-    const vector = await embeddings.vectorOf(text);
-    if (!vector) return lib;
     const { faq } = lib;
-    const decision = dense.decide(text, vector);
+    if (!embeddings || !dense || faq.decide(text).kind === 'answer') return { lib, failed: false };
+    const vector = await embeddings.vectorOf(text);
+    if (!vector) return { lib, failed: true };
+    let inspection: FaqInspection;
+    try {
+      inspection = preferred(faq.inspect(text, FAQ_HITS), dense.inspect(text, vector, FAQ_HITS));
+    } catch (error) {
+      deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'FAQ with vectors failed; the words answer');
+      return { lib, failed: false };
+    }
     return {
-      ...lib,
-      faq: {
-        ...faq,
-        decide: (t) => (t === text ? decision : faq.decide(t)),
-        inspect: (t, limit) => (t === text ? dense.inspect(t, vector, limit) : faq.inspect(t, limit)),
-        search: (t, limit) => (t === text ? dense.inspect(t, vector, limit).hits : faq.search(t, limit)),
+      lib: {
+        ...lib,
+        faq: {
+          ...faq,
+          decide: (t) => (t === text ? inspection.decision : faq.decide(t)),
+          inspect: (t, limit = 5) => (t === text ? { ...inspection, hits: inspection.hits.slice(0, limit) } : faq.inspect(t, limit)),
+          search: (t, limit = 5) => (t === text ? inspection.hits.slice(0, limit) : faq.search(t, limit)),
+        },
       },
+      failed: false,
     };
   }
 
@@ -430,19 +450,24 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const id = conversationIdOf(ref);
     const inline = deps.inlineChannels.has(ref.channel);
     const { state, version } = await resumeOrStart(ref, inbound, saved);
+    const at = deps.now();
     let lib = deps.library();
     let u = lib.understand(inbound.text);
-    // Embeddings, like the model's reading below, are not asked for a flow's answer (an order
-    // number, an address) nor a 回访 score.
-    if (state.mode === 'bot' && !state.dialog.frame && !u.control && !state.satisfaction) lib = await withFaqVectors(lib, inbound.text);
+    // Embeddings only for a question: never a flow's answer, a message with an order number, a
+    // phone or any other slot in it, a control word, a 回访 score, or a flood.
+    let embedFailed = false;
+    if (state.mode === 'bot' && !state.dialog.frame && !u.control && Object.keys(u.slots).length === 0
+      && !state.satisfaction && !floodAt(state, at.getTime())) {
+      ({ lib, failed: embedFailed } = await withFaqVectors(lib, inbound.text));
+    }
     // The model is asked only when the rules found nothing and no flow waits for an answer (a flow's
     // question is answered by its own extractor; digits and addresses never go out for that).
     // Nor when the FAQ has something to say: then the one model call of the turn picks among the
     // FAQ's candidates (ask-back) or words its answer.
-    const askModel = deps.llm !== undefined && state.mode === 'bot' && !state.dialog.frame && !u.intent && !u.control && !state.satisfaction
+    // Not when the provider just failed to embed this text: a slow provider costs one time limit.
+    const askModel = deps.llm !== undefined && !embedFailed && state.mode === 'bot' && !state.dialog.frame && !u.intent && !u.control && !state.satisfaction
       && lib.faq.decide(inbound.text).kind === 'abstain';
     if (askModel) u = await withModelUnderstanding(lib, inbound.text, u);
-    const at = deps.now();
     let replies: Outbound[];
     let timers: Effect[] = [];
     let tickets: TicketAsk[] = [];

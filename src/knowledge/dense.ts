@@ -83,6 +83,17 @@ export function denseClarifyInputs(ranked: readonly DenseCandidate[]): number[] 
   ];
 }
 
+/**
+ * A question's inspection with its vector, as a turn uses it: the vectors' when they answer or
+ * when the words would stay silent; the words' when they would ask back and the vectors would
+ * not answer (vectors that are close for the FAQ's own wordings but not for customers' questions
+ * must not turn "您是想问 A 还是 B?" into silence).
+ */
+export function preferred(words: FaqInspection, vectors: FaqInspection): FaqInspection {
+  if (vectors.decision.kind === 'answer' || words.decision.kind === 'abstain') return vectors;
+  return words;
+}
+
 /** What {@link trainDenseFaq} learns from. */
 export interface DenseTrainingInput {
   entries: readonly FaqEntry[];
@@ -96,8 +107,8 @@ export interface DenseTrainingInput {
   vectorOf(text: string): Vector | undefined;
 }
 
-// Held-out questions compared with every wording between two yields to the event loop.
-const SAMPLES_PER_STEP = 25;
+// Learning gives the event loop back after this long (ms), so customers' turns go on meanwhile.
+const STEP_MS = 10;
 const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -155,8 +166,12 @@ export async function trainDenseFaq(input: DenseTrainingInput): Promise<DenseFaq
 
   // The held-out questions again, now with their vectors.
   const asked: { cands: DenseCandidate[]; expected: number }[] = [];
-  for (const [i, s] of input.samples.entries()) {
-    if (i > 0 && i % SAMPLES_PER_STEP === 0) await yieldToOthers();
+  let stepStart = performance.now();
+  for (const s of input.samples) {
+    if (performance.now() - stepStart > STEP_MS) {
+      await yieldToOthers();
+      stepStart = performance.now();
+    }
     const q = input.vectorOf(s.query);
     if (!q || q.length !== dimension) return null;
     asked.push({ cands: candidatesOf(rerank(s.candidates, lexicalModels.relevance), cosines(q, s.heldOut)), expected: s.expected });

@@ -14,7 +14,7 @@ export type Embed = (texts: string[]) => Promise<number[][] | null>;
 export interface FaqEmbeddings {
   /** The index's FAQ with embeddings when it is built; starts its build (once, or again after a failure) and answers null meanwhile. */
   denseFor(index: FaqIndex): DenseFaq | null;
-  /** The index's FAQ with embeddings, waiting for its build; null when it cannot be built now. */
+  /** The index's FAQ with embeddings, waiting for its build; null when it cannot be built (now: a failure is tried again after `retryMs`). */
   build(index: FaqIndex): Promise<DenseFaq | null>;
   /** A question's vector (the last {@link FaqEmbeddingsOptions.rememberQuestions} remembered); null when the model fails. */
   vectorOf(text: string): Promise<Vector | null>;
@@ -33,7 +33,16 @@ export interface FaqEmbeddingsOptions {
   now?: () => number;
 }
 
-type Build = { state: 'building'; promise: Promise<DenseFaq | null> } | { state: 'ready'; dense: DenseFaq } | { state: 'failed'; at: number };
+/**
+ * An index's build: under way, done, failed (the model did not embed: tried again after
+ * `retryMs`), or not possible for this index (too large, too few wordings to learn from: never
+ * tried again, since the same texts give the same answer).
+ */
+type Build =
+  | { state: 'building'; promise: Promise<DenseFaq | null> }
+  | { state: 'ready'; dense: DenseFaq }
+  | { state: 'failed'; at: number }
+  | { state: 'impossible' };
 
 export function createFaqEmbeddings(embed: Embed, opts: FaqEmbeddingsOptions = {}): FaqEmbeddings {
   const now = opts.now ?? Date.now;
@@ -42,8 +51,11 @@ export function createFaqEmbeddings(embed: Embed, opts: FaqEmbeddingsOptions = {
   const chunk = Math.max(1, opts.chunk ?? 100);
   const remember = Math.max(0, opts.rememberQuestions ?? 1000);
   const builds = new WeakMap<FaqIndex, Build>();
-  // The vectors of the FAQ built last, so that the next library version embeds only what changed.
+  // The vectors of the FAQ embedded last, so that the next library version embeds only what
+  // changed; a build started earlier that ends later does not replace a newer one's.
   let known = new Map<string, Vector>();
+  let knownFrom = 0;
+  let started = 0;
   const questions = new Map<string, Vector>();
 
   async function vectorsFor(texts: readonly string[]): Promise<Map<string, Vector> | null> {
@@ -67,45 +79,56 @@ export function createFaqEmbeddings(embed: Embed, opts: FaqEmbeddingsOptions = {
     return out;
   }
 
-  async function run(index: FaqIndex): Promise<DenseFaq | null> {
+  async function run(index: FaqIndex, seq: number): Promise<Build> {
     const training = index.embeddingTraining();
     if (training.texts.length > maxTexts) {
       opts.log?.warn({ texts: training.texts.length, maxTexts }, 'FAQ too large to embed: it answers from words alone');
-      return null;
+      return { state: 'impossible' };
     }
     const vectors = await vectorsFor(training.texts);
     if (!vectors) {
       opts.log?.warn({ texts: training.texts.length }, 'the model did not embed the FAQ; it answers from words alone and is tried again later');
-      return null;
+      return { state: 'failed', at: now() };
+    }
+    if (seq > knownFrom) {
+      known = vectors;
+      knownFrom = seq;
     }
     const dense = await training.train((t) => vectors.get(t));
-    if (!dense) return null;
-    known = vectors;
+    if (!dense) {
+      opts.log?.info({ texts: training.texts.length }, 'FAQ has too few wordings to learn how far to trust vectors: it answers from words alone');
+      return { state: 'impossible' };
+    }
     opts.log?.info({ texts: training.texts.length }, 'FAQ embedded: questions are ranked with their vectors too');
-    return dense;
+    return { state: 'ready', dense };
   }
 
   function start(index: FaqIndex): Promise<DenseFaq | null> {
-    const promise = run(index).catch(() => null).then((dense) => {
-      builds.set(index, dense ? { state: 'ready', dense } : { state: 'failed', at: now() });
-      return dense;
-    });
+    const promise = run(index, ++started)
+      .catch((): Build => ({ state: 'failed', at: now() }))
+      .then((build) => {
+        builds.set(index, build);
+        return build.state === 'ready' ? build.dense : null;
+      });
     builds.set(index, { state: 'building', promise });
     return promise;
   }
+
+  /** Whether a build should start now: never tried, or failed long enough ago. */
+  const due = (b: Build | undefined): boolean => !b || (b.state === 'failed' && now() - b.at >= retryMs);
 
   return {
     denseFor(index) {
       const b = builds.get(index);
       if (b?.state === 'ready') return b.dense;
-      if (!b || (b.state === 'failed' && now() - b.at >= retryMs)) void start(index);
+      if (due(b)) void start(index);
       return null;
     },
     async build(index) {
       const b = builds.get(index);
       if (b?.state === 'ready') return b.dense;
       if (b?.state === 'building') return b.promise;
-      return start(index);
+      return due(b) ? start(index) : null;
     },
     async vectorOf(text) {
       const had = questions.get(text);

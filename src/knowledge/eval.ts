@@ -7,6 +7,7 @@ import MiniSearch from 'minisearch';
 import type { Llm } from '../llm/types.ts';
 import { detectLang } from '../understanding/text.ts';
 import { createFaqIndex, DEFAULT_ANSWER_THRESHOLD, type FaqEntry, type FaqIndex, type FaqIndexOptions, type FaqInspection } from './faq.ts';
+import { preferred } from './dense.ts';
 import type { FaqEmbeddings } from './embeddings.ts';
 import { modelCandidates, resolveWithModel } from './model-resolve.ts';
 import { createFaqAnalyzer } from './analysis.ts';
@@ -261,7 +262,7 @@ export interface ModelFaqSystem extends AsyncFaqSystem {
 /**
  * The bot with a model (`"system": "bot+llm"`): the index decides as in {@link botSystem}, and
  * with `embeddings` (an embeddings model) a question it would not answer is asked again with its
- * vector, as the pipeline does; when it would still ask back or abstain with close candidates
+ * vector and decided as the pipeline does (dense.ts's `preferred`); when it would still ask back or abstain with close candidates
  * ({@link modelCandidates}), the model picks one of them ({@link resolveWithModel}) and the
  * question counts as answered directly with it (ranked first); when the model says none or
  * fails, the index's decision stands.
@@ -274,7 +275,7 @@ export function botWithModelSystem(index: FaqIndex, llm: Pick<Llm, 'wordAnswer'>
     if (!embeddings || words.decision.kind === 'answer') return words;
     const dense = await embeddings.build(index);
     const vector = dense ? await embeddings.vectorOf(query) : null;
-    return dense && vector ? dense.inspect(query, vector, 10) : words;
+    return dense && vector ? preferred(words, dense.inspect(query, vector, 10)) : words;
   }
   return {
     name: embeddings ? 'bot+llm+embeddings' : 'bot+llm',

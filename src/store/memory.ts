@@ -363,7 +363,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): Store {
         const due: [string, TimerRecord][] = [];
         for (const entry of timers) if (entry[1].dueAt <= t) due.push(entry);
         due.sort(([ka, a], [kb, b]) => a.dueAt - b.dueAt || byteOrder(ka, kb));
-        due.length = Math.min(due.length, Math.floor(limit));
+        due.length = Math.min(due.length, Math.max(0, Math.floor(limit) || 0));
         return due.map(([, timer]) => {
           timer.dueAt = t + leaseMs;
           return { conversationId: timer.conversationId, name: timer.name, at: timer.at };

@@ -1,11 +1,12 @@
 /**
  * Stand-in embeddings models for tests. `knowingModel`: a model that knows which entry each of
  * an FAQ's wordings is about, and is told what some other questions are about (so "买错了想还回去"
- * can be near 退货 although they share no character); `noiseModel`: vectors that say nothing
- * of the meaning. Both give every text a little of its own (a hash of its characters), so no
- * two texts are the same point.
+ * can be near 退货 although they share no character); `randomModel`: a random direction per
+ * text, which says nothing of the meaning; `noiseModel`: a bag of the text's characters, which
+ * says as much as its characters do. All give every text a point of its own.
  */
 import type { FaqEntry } from '../../src/knowledge/faq.ts';
+import { prng } from '../../src/shared/prng.ts';
 
 const OWN = 16;
 
@@ -42,5 +43,15 @@ export function noiseModel(texts: string[]): number[][] {
     const v = Array.from({ length: OWN }, () => 0);
     own(text, v, 0, 1);
     return v;
+  });
+}
+
+/** Embeds each text as a random direction of 64 dimensions (the same for the same text). */
+export function randomModel(texts: string[]): number[][] {
+  return texts.map((text) => {
+    let seed = 2166136261;
+    for (const ch of text) seed = Math.imul(seed ^ (ch.codePointAt(0) ?? 0), 16777619) >>> 0;
+    const next = prng(seed);
+    return Array.from({ length: 64 }, () => next() * 2 - 1);
   });
 }
