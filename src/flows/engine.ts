@@ -109,7 +109,15 @@ const MAX_STEPS_PER_TURN = 50;
 export function step(lib: CompiledLibrary, state: DialogState, event: EngineEvent): StepResult {
   // A copy to change (the reducer is pure); the state is JSON data, and a JSON round trip copies
   // it faster than structuredClone.
-  const turn = new Turn(lib, JSON.parse(JSON.stringify(state)) as DialogState, event.at);
+  return stepOwned(lib, JSON.parse(JSON.stringify(state)) as DialogState, event);
+}
+
+/**
+ * {@link step} on a state the caller owns and gives up (a state a step returned): changed in
+ * place instead of copied. runTurn's steps after the first use it.
+ */
+export function stepOwned(lib: CompiledLibrary, state: DialogState, event: EngineEvent): StepResult {
+  const turn = new Turn(lib, state, event.at);
   switch (event.type) {
     case 'message': turn.onMessage(event.text, event.understanding, event.imageUrl); break;
     case 'actionResult': turn.onActionResult(event.result); break;

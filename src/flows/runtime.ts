@@ -1,5 +1,5 @@
 /** Carries out the engine's `action` effects and feeds their results back until the turn settles. */
-import { renderTemplate, step, type DialogState, type Effect, type EngineEvent, type Outcome } from './engine.ts';
+import { renderTemplate, step, stepOwned, type DialogState, type Effect, type EngineEvent, type Outcome } from './engine.ts';
 import type { CompiledLibrary } from './compile.ts';
 import type { ActionCall, ActionContext, ActionResult, Vars } from './registry.ts';
 import type { Text } from './schema.ts';
@@ -28,7 +28,8 @@ export async function runTurn(
   let current = state;
   let next: EngineEvent | null = event;
   for (let actions = 0; next; actions++) {
-    const result = step(lib, current, next);
+    // The first step copies the caller's state; later ones change the state the step before returned.
+    const result = actions === 0 ? step(lib, current, next) : stepOwned(lib, current, next);
     current = result.state;
     next = null;
     for (const effect of result.effects) {

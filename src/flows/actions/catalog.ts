@@ -32,18 +32,46 @@ const CATEGORY_WORDS: Readonly<Record<string, readonly string[]>> = {
 
 const EN_STOP = new Set(['the', 'and', 'with', 'pairs', 'pair']);
 
-/** How strongly `text` names `product` (0: not at all). */
-export function productScore(product: Product, text: string): number {
-  const t = fold(text);
-  let score = 0;
-  const name = fold(product.name);
-  if (t.includes(fold(product.id))) score += 10;
-  if (t.includes(name)) score += 5;
-  for (let i = 0; i + 2 <= name.length; i++) if (t.includes(name.slice(i, i + 2))) score += 1;
-  for (const word of fold(product.nameEn ?? '').split(/[^a-z]+/)) {
-    if (word.length >= 3 && !EN_STOP.has(word) && new RegExp(`\\b${word}s?\\b`).test(t)) score += 1.5;
+/** What a product is called, folded once: its id, name and name's character pairs, English words, category words. */
+interface ProductWords {
+  id: string;
+  name: string;
+  pairs: string[];
+  english: RegExp[];
+  category: string[];
+}
+
+// Products of the demo shop's catalog are the same frozen objects from one question to the next.
+const wordsCache = new WeakMap<Product, ProductWords>();
+
+function wordsOf(product: Product): ProductWords {
+  let words = wordsCache.get(product);
+  if (!words) {
+    const name = fold(product.name);
+    const pairs: string[] = [];
+    for (let i = 0; i + 2 <= name.length; i++) pairs.push(name.slice(i, i + 2));
+    words = {
+      id: fold(product.id),
+      name,
+      pairs,
+      english: fold(product.nameEn ?? '').split(/[^a-z]+/).filter((w) => w.length >= 3 && !EN_STOP.has(w)).map((w) => new RegExp(`\\b${w}s?\\b`)),
+      category: (CATEGORY_WORDS[product.category] ?? [product.category]).map(fold),
+    };
+    wordsCache.set(product, words);
   }
-  if ((CATEGORY_WORDS[product.category] ?? [product.category]).some((w) => t.includes(fold(w)))) score += 1;
+  return words;
+}
+
+/** How strongly `text` names `product` (0: not at all); `folded` is `fold(text)` when the caller has it. */
+export function productScore(product: Product, text: string, folded = fold(text)): number {
+  const t = folded;
+  const w = wordsOf(product);
+  let score = 0;
+  if (t.includes(w.id)) score += 10;
+  if (t.includes(w.name)) score += 5;
+  for (const pair of w.pairs) if (t.includes(pair)) score += 1;
+  for (const word of w.english) if (word.test(t)) score += 1.5;
+  if (w.category.some((c) => t.includes(c))) score += 1;
   return score;
 }
 
@@ -51,8 +79,9 @@ export function productScore(product: Product, text: string): number {
 export function findProducts(products: readonly Product[], text: string, among?: readonly string[]): Product[] {
   const pool = among && among.length > 0 ? products.filter((p) => among.includes(p.id)) : products;
   const wanted = wantedFromText(text);
+  const folded = fold(text);
   const scored = pool.map((p) => {
-    let score = productScore(p, text);
+    let score = productScore(p, text, folded);
     // A colour or size the customer named breaks ties towards the products that have it.
     if (score > 0 && wanted.color) score += optionValues(p, 'color').includes(wanted.color) ? 0.5 : -0.5;
     if (score > 0 && wanted.size) score += optionValues(p, 'size').includes(wanted.size) ? 0.25 : -0.25;
