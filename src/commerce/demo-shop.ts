@@ -107,6 +107,19 @@ export function createDemoShop(data: ShopData, opts: DemoShopOptions = {}): Shop
   };
 
   /**
+   * Orders and customers as callers see them: one frozen copy of each stored order (a change
+   * stores a new order object, applyOrderChange being pure) and of each customer (never changed),
+   * not a deep copy per call (every order question and every turn with an order read them).
+   */
+  const frozen = new WeakMap<object, object>();
+  const frozenCopy = <T extends object>(value: T | undefined): T | null => {
+    if (value === undefined) return null;
+    let f = frozen.get(value) as T | undefined;
+    if (!f) frozen.set(value, (f = deepFreeze(copy(value))));
+    return f;
+  };
+
+  /**
    * Checks the rules and stores the result. Synchronous on purpose: no other change can run between
    * reading the stock and writing it, so two orders can't both take the last piece.
    */
@@ -128,7 +141,7 @@ export function createDemoShop(data: ShopData, opts: DemoShopOptions = {}): Shop
       if (result.stock.length > 0) catalog = null;
       orders.set(orderId, result.order);
     }
-    return copy(result.order);
+    return frozenCopy(result.order)!;
   };
 
   return {
@@ -137,16 +150,15 @@ export function createDemoShop(data: ShopData, opts: DemoShopOptions = {}): Shop
     products: () => Promise.resolve(frozenCatalog().products),
     product: (id) => Promise.resolve(frozenCatalog().byId.get(id) ?? null),
     variant: (sku) => Promise.resolve(frozenCatalog().bySku.get(sku) ?? null),
-    customer: (id) => Promise.resolve(copy(customers.get(id) ?? null)),
-    customerByChannel: (channel, userId) => Promise.resolve(copy(byChannel[channel].get(userId) ?? null)),
-    order: (id) => Promise.resolve(copy(orders.get(id) ?? null)),
+    customer: (id) => Promise.resolve(frozenCopy(customers.get(id))),
+    customerByChannel: (channel, userId) => Promise.resolve(frozenCopy(byChannel[channel].get(userId))),
+    order: (id) => Promise.resolve(frozenCopy(orders.get(id))),
     ordersOf: (customerId) =>
       Promise.resolve(
-        copy(
-          [...orders.values()]
-            .filter((o) => o.customerId === customerId)
-            .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id.localeCompare(a.id)),
-        ),
+        [...orders.values()]
+          .filter((o) => o.customerId === customerId)
+          .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id.localeCompare(a.id))
+          .map((o) => frozenCopy(o)!),
       ),
     promotions: (at) =>
       Promise.resolve(copy(shop.promotions.filter((p) => Date.parse(p.validFrom) <= at.getTime() && at.getTime() <= Date.parse(p.validTo)))),
