@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { parseFaqCsv } from '../src/knowledge/faq.ts';
 import { createFaqAnalyzer } from '../src/knowledge/analysis.ts';
 import { createRanker } from '../src/knowledge/ranker.ts';
-import { DEFAULT_MODELS, answerInputs, collectSamples, fitFaqModels, predict, rerank } from '../src/knowledge/calibration.ts';
+import { acrossHalves, answerInputs, collectSamples, predict } from '../src/knowledge/calibration.ts';
 
 const [faqPath, synonymsPath] = process.argv.slice(2);
 if (!faqPath) throw new Error('usage: npx tsx bench/faq-cv.ts FAQ.csv [synonyms.yaml]');
@@ -28,25 +28,21 @@ let answered = 0;
 let right = 0;
 let wrong = 0;
 let confidence = 0;
-for (const half of [0, 1]) {
-  const models = fitFaqModels(samples.filter((_, i) => i % 2 === half), DEFAULT_MODELS);
-  for (const s of samples.filter((_, i) => i % 2 !== half)) {
-    const ranked = rerank(s.candidates, models.relevance);
-    if (s.expected >= 0) {
-      wordings++;
-      const rank = ranked.findIndex((c) => c.entry === s.expected);
-      if (rank === 0) first++;
-      if (rank >= 0) reciprocal += 1 / (rank + 1);
-    }
-    if (ranked.length === 0) continue;
-    const p = predict(models.answer, answerInputs(ranked));
-    if (p < threshold) continue;
-    answered++;
-    confidence += p;
-    if (ranked[0]?.entry === s.expected) right++;
-    else wrong++;
+acrossHalves(samples, (s, ranked, models) => {
+  if (s.expected >= 0) {
+    wordings++;
+    const rank = ranked.findIndex((c) => c.entry === s.expected);
+    if (rank === 0) first++;
+    if (rank >= 0) reciprocal += 1 / (rank + 1);
   }
-}
+  if (ranked.length === 0) return;
+  const p = predict(models.answer, answerInputs(ranked));
+  if (p < threshold) return;
+  answered++;
+  confidence += p;
+  if (ranked[0]?.entry === s.expected) right++;
+  else wrong++;
+});
 const r = (x: number): number => Math.round(x * 1000) / 1000;
 process.stdout.write(`${JSON.stringify({
   faq: faqPath, samples: samples.length, wordings,

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { fileURLToPath } from 'node:url';
 import { toWebReply, webTopic } from './bots/webchat.ts';
-import type { Config } from './config.ts';
+import { llmConfigOf, type Config } from './config.ts';
 import { createDemoShop, DEMO_BASE_TIME, DEMO_SHOP_PATH, loadShopData, rebaseShopData } from './commerce/demo-shop.ts';
 import type { Shop } from './commerce/shop.ts';
 import { createHttpShop } from './commerce/http-shop.ts';
@@ -131,16 +131,8 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
   });
   const auth = createAuth(store.docs, now);
   // The optional model; every use falls back to the deterministic answer when it fails.
-  const llm = config.OPENAI_API_KEY
-    ? (opts.llm ?? createLlm({
-      apiKey: config.OPENAI_API_KEY,
-      ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
-      ...(config.OPENAI_MODEL ? { model: config.OPENAI_MODEL } : {}),
-      ...(config.OPENAI_EMBEDDING_MODEL ? { embeddingModel: config.OPENAI_EMBEDDING_MODEL } : {}),
-      timeoutMs: config.OPENAI_TIMEOUT_MS,
-      structuredOutput: config.OPENAI_STRUCTURED_OUTPUT,
-    }, { counted: metrics.llmCounted }))
-    : undefined;
+  const llmConfig = llmConfigOf(config);
+  const llm = llmConfig ? (opts.llm ?? createLlm(llmConfig, { counted: metrics.llmCounted })) : undefined;
   const reportStore = batchedReports(store.reports, { log });
   const reports = createReportRecorder({ store: reportStore, handover: handoverConfig, timeZone: config.TZ_SHOP, log });
   const desk = createHandoverDesk({
@@ -159,7 +151,7 @@ export async function createBot(config: Config, opts: BotOptions): Promise<Bot> 
   });
 
   // The FAQ ranked with embeddings too, built in the background for each library version.
-  const faqEmbeddings = llm && config.OPENAI_EMBEDDING_MODEL ? createFaqEmbeddings((texts) => llm.embed(texts), { log }) : undefined;
+  const faqEmbeddings = llm && llmConfig?.embeddingModel ? createFaqEmbeddings((texts) => llm.embed(texts), { log }) : undefined;
   faqEmbeddings?.denseFor(library().faq);
   const pipeline = createPipeline({
     store, library, now, log,

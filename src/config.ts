@@ -1,5 +1,6 @@
 /** The environment, read and checked by zod at start (DESIGN.md "Configuration"); a wrong value stops the start. */
 import { z } from 'zod';
+import type { LlmConfig } from './llm/types.ts';
 
 const optionalText = z.string().trim().min(1).optional();
 const url = (what: string) => z.string().trim().url(`must be a URL (${what})`).optional();
@@ -33,6 +34,19 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** The model's settings from the environment (docs/llm.md); undefined without OPENAI_API_KEY. */
+export function llmConfigOf(config: Config): LlmConfig | undefined {
+  if (!config.OPENAI_API_KEY) return undefined;
+  return {
+    apiKey: config.OPENAI_API_KEY,
+    ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
+    ...(config.OPENAI_MODEL ? { model: config.OPENAI_MODEL } : {}),
+    ...(config.OPENAI_EMBEDDING_MODEL ? { embeddingModel: config.OPENAI_EMBEDDING_MODEL } : {}),
+    timeoutMs: config.OPENAI_TIMEOUT_MS,
+    structuredOutput: config.OPENAI_STRUCTURED_OUTPUT,
+  };
+}
 
 /** Thrown when the environment is wrong; the message names each variable and the reason. */
 export class ConfigError extends Error {

@@ -14,7 +14,7 @@ import {
   baselineSystem, benchScale, botSystemOn, botWithModelSystem, checkCalibration, evaluate, evaluateAsync, evaluateDetails,
   fitBaselineMinScore, parseCasesCsv,
 } from '../src/knowledge/eval.ts';
-import { ConfigError, readConfig } from '../src/config.ts';
+import { ConfigError, llmConfigOf, readConfig } from '../src/config.ts';
 import { createFaqIndex } from '../src/knowledge/faq.ts';
 import { createLlm } from '../src/llm/client.ts';
 import { createFaqEmbeddings } from '../src/knowledge/embeddings.ts';
@@ -77,18 +77,12 @@ function modelFromEnv(): { llm: Llm; events: LlmCountEvent[]; embeddings: boolea
   } catch (error) {
     fail(error instanceof ConfigError ? error.message : String(error));
   }
-  if (!config.OPENAI_API_KEY) fail('--llm needs OPENAI_API_KEY (and OPENAI_BASE_URL, OPENAI_MODEL for a provider other than OpenAI); see docs/llm.md');
+  const llmConfig = llmConfigOf(config);
+  if (!llmConfig) fail('--llm needs OPENAI_API_KEY (and OPENAI_BASE_URL, OPENAI_MODEL for a provider other than OpenAI); see docs/llm.md');
   const events: LlmCountEvent[] = [];
   try {
-    const llm = createLlm({
-      apiKey: config.OPENAI_API_KEY,
-      ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
-      ...(config.OPENAI_MODEL ? { model: config.OPENAI_MODEL } : {}),
-      ...(config.OPENAI_EMBEDDING_MODEL ? { embeddingModel: config.OPENAI_EMBEDDING_MODEL } : {}),
-      timeoutMs: config.OPENAI_TIMEOUT_MS,
-      structuredOutput: config.OPENAI_STRUCTURED_OUTPUT,
-    }, { counted: (event) => void events.push(event) });
-    return { llm, events, embeddings: config.OPENAI_EMBEDDING_MODEL !== undefined };
+    const llm = createLlm(llmConfig, { counted: (event) => void events.push(event) });
+    return { llm, events, embeddings: llmConfig.embeddingModel !== undefined };
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error));
   }

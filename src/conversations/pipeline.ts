@@ -17,8 +17,6 @@ import { extractSlot, type SlotType } from '../understanding/slots.ts';
 import { answerIn } from '../knowledge/faq.ts';
 import { MODEL_MAX_CANDIDATES, modelCandidates, resolveWithModel } from '../knowledge/model-resolve.ts';
 import type { FaqEmbeddings } from '../knowledge/embeddings.ts';
-import { preferred } from '../knowledge/dense.ts';
-import type { FaqInspection } from '../knowledge/faq.ts';
 import type { Llm } from '../llm/types.ts';
 import type { ReportEvent, ReportRecorder } from '../reports/events.ts';
 import { newConversation, parseConversation, type ConversationState } from './state.ts';
@@ -311,15 +309,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return Object.fromEntries(Object.entries(slots).filter(([key]) => !key.startsWith('_')));
   }
 
-  /** Counts the message in the conversation's window (kept in its state, so all processes share it). */
-  /** Whether this message would be past the rate limit (what overRate will say), without counting it. */
-  function floodAt(state: ConversationState, nowMs: number): boolean {
-    return state.rate !== undefined && nowMs - state.rate.windowStart < rateLimit.perSeconds * 1000 && state.rate.count + 1 > rateLimit.messages;
+  /** Whether the conversation's rate window is still open at `nowMs`. */
+  function inWindow(rate: ConversationState['rate'], nowMs: number): rate is NonNullable<ConversationState['rate']> {
+    return rate !== undefined && nowMs - rate.windowStart < rateLimit.perSeconds * 1000;
   }
 
+  /** Whether this message would be past the rate limit (what overRate will say), without counting it. */
+  function floodAt(state: ConversationState, nowMs: number): boolean {
+    return inWindow(state.rate, nowMs) && state.rate.count + 1 > rateLimit.messages;
+  }
+
+  /** Counts the message in the conversation's window (kept in its state, so all processes share it). */
   function overRate(state: ConversationState, nowMs: number): boolean {
-    const windowMs = rateLimit.perSeconds * 1000;
-    if (!state.rate || nowMs - state.rate.windowStart >= windowMs) state.rate = { windowStart: nowMs, count: 0, warned: false };
+    if (!inWindow(state.rate, nowMs)) state.rate = { windowStart: nowMs, count: 0, warned: false };
     state.rate.count += 1;
     return state.rate.count > rateLimit.messages;
   }
@@ -386,24 +388,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   /**
    * With embeddings ready for this library's FAQ, a question the words alone would not answer is
-   * asked again with its vector: the turn's library gives what dense.ts's `preferred` keeps for
-   * this text. The embeddings not built yet, the model failing (`failed`: the turn then asks the
-   * model nothing more) or anything unexpected leave the library as it is.
+   * asked again with its vector (FaqEmbeddings.askWithVector): the turn's library gives that
+   * inspection for this text. Otherwise the library stays as it is; `failed`: the model did not
+   * embed the text, and the turn then asks it nothing more.
    */
   async function withFaqVectors(lib: CompiledLibrary, text: string): Promise<{ lib: CompiledLibrary; failed: boolean }> {
-    const embeddings = deps.faqEmbeddings;
-    const dense = embeddings?.denseFor(lib.faq);
+    if (!deps.faqEmbeddings) return { lib, failed: false };
+    const { inspection, failed } = await deps.faqEmbeddings.askWithVector(lib.faq, text, FAQ_HITS);
+    if (!inspection) return { lib, failed };
     const { faq } = lib;
-    if (!embeddings || !dense || faq.decide(text).kind === 'answer') return { lib, failed: false };
-    const vector = await embeddings.vectorOf(text);
-    if (!vector) return { lib, failed: true };
-    let inspection: FaqInspection;
-    try {
-      inspection = preferred(faq.inspect(text, FAQ_HITS), dense.inspect(text, vector, FAQ_HITS));
-    } catch (error) {
-      deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'FAQ with vectors failed; the words answer');
-      return { lib, failed: false };
-    }
     return {
       lib: {
         ...lib,

@@ -298,3 +298,15 @@ export function fitFaqModels(samples: readonly CalibrationSample[], prior: FaqMo
     clarify: fitLogistic(clarifyRows, prior.clarify, PRIOR_STRENGTH),
   };
 }
+
+/**
+ * Two-fold cross-validation over held-out questions: the models are learnt on one half and each
+ * question of the other half is ranked with them, then the other way round. `visit` sees every
+ * question once, with its re-ranked candidates and the models that never saw it.
+ */
+export function acrossHalves(samples: readonly CalibrationSample[], visit: (sample: CalibrationSample, ranked: RankedCandidate[], models: FaqModels) => void): void {
+  for (const half of [0, 1]) {
+    const models = fitFaqModels(samples.filter((_, i) => i % 2 === half), DEFAULT_MODELS);
+    for (const sample of samples.filter((_, i) => i % 2 !== half)) visit(sample, rerank(sample.candidates, models.relevance), models);
+  }
+}

@@ -4,8 +4,8 @@
  * remembered). Until an FAQ is ready, and whenever the model fails, the FAQ answers from words
  * alone: nothing waits for a build, and a failed build is tried again later.
  */
-import type { FaqIndex } from './faq.ts';
-import { unitVector, type DenseFaq, type Vector } from './dense.ts';
+import type { FaqIndex, FaqInspection } from './faq.ts';
+import { preferred, unitVector, type DenseFaq, type Vector } from './dense.ts';
 
 /** Turns texts into vectors, one per text in order; null on any failure (Llm.embed). */
 export type Embed = (texts: string[]) => Promise<number[][] | null>;
@@ -18,6 +18,13 @@ export interface FaqEmbeddings {
   build(index: FaqIndex): Promise<DenseFaq | null>;
   /** A question's vector (the last {@link FaqEmbeddingsOptions.rememberQuestions} remembered); null when the model fails. */
   vectorOf(text: string): Promise<Vector | null>;
+  /**
+   * A question the words would not answer, asked again with its vector and decided by dense.ts's
+   * `preferred`: the inspection (with up to `limit` hits), or null when the words answer, the
+   * index's embeddings are not ready (`wait`: wait for their build) or anything fails; `failed`
+   * when the model did not embed the question.
+   */
+  askWithVector(index: FaqIndex, query: string, limit: number, wait?: boolean): Promise<{ inspection: FaqInspection | null; failed: boolean }>;
 }
 
 export interface FaqEmbeddingsOptions {
@@ -117,7 +124,7 @@ export function createFaqEmbeddings(embed: Embed, opts: FaqEmbeddingsOptions = {
   /** Whether a build should start now: never tried, or failed long enough ago. */
   const due = (b: Build | undefined): boolean => !b || (b.state === 'failed' && now() - b.at >= retryMs);
 
-  return {
+  const embeddings: FaqEmbeddings = {
     denseFor(index) {
       const b = builds.get(index);
       if (b?.state === 'ready') return b.dense;
@@ -145,5 +152,18 @@ export function createFaqEmbeddings(embed: Embed, opts: FaqEmbeddingsOptions = {
       }
       return v;
     },
+    async askWithVector(index, query, limit, wait = false) {
+      const dense = wait ? await embeddings.build(index) : embeddings.denseFor(index);
+      if (!dense || index.decide(query).kind === 'answer') return { inspection: null, failed: false };
+      const vector = await embeddings.vectorOf(query);
+      if (!vector) return { inspection: null, failed: true };
+      try {
+        return { inspection: preferred(index.inspect(query, limit), dense.inspect(query, vector, limit)), failed: false };
+      } catch (error) {
+        opts.log?.warn({ err: error instanceof Error ? error.message : String(error) }, 'FAQ with vectors failed; the words answer');
+        return { inspection: null, failed: false };
+      }
+    },
   };
+  return embeddings;
 }

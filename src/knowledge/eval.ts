@@ -7,11 +7,10 @@ import MiniSearch from 'minisearch';
 import type { Llm } from '../llm/types.ts';
 import { detectLang } from '../understanding/text.ts';
 import { createFaqIndex, DEFAULT_ANSWER_THRESHOLD, type FaqEntry, type FaqIndex, type FaqIndexOptions, type FaqInspection } from './faq.ts';
-import { preferred } from './dense.ts';
 import type { FaqEmbeddings } from './embeddings.ts';
 import { modelCandidates, resolveWithModel } from './model-resolve.ts';
 import { createFaqAnalyzer } from './analysis.ts';
-import { DEFAULT_MODELS, answerInputs, collectSamples, fitFaqModels, predict, rerank } from './calibration.ts';
+import { acrossHalves, answerInputs, collectSamples, predict } from './calibration.ts';
 import { parseCsv } from './csv.ts';
 import { createRanker } from './ranker.ts';
 
@@ -262,20 +261,17 @@ export interface ModelFaqSystem extends AsyncFaqSystem {
 /**
  * The bot with a model (`"system": "bot+llm"`): the index decides as in {@link botSystem}, and
  * with `embeddings` (an embeddings model) a question it would not answer is asked again with its
- * vector and decided as the pipeline does (dense.ts's `preferred`); when it would still ask back or abstain with close candidates
- * ({@link modelCandidates}), the model picks one of them ({@link resolveWithModel}) and the
- * question counts as answered directly with it (ranked first); when the model says none or
- * fails, the index's decision stands.
+ * vector as the pipeline does (FaqEmbeddings.askWithVector); when it would still ask back or
+ * abstain with close candidates ({@link modelCandidates}), the model picks one of them
+ * ({@link resolveWithModel}) and the question counts as answered directly with it (ranked
+ * first); when the model says none or fails, the index's decision stands.
  */
 export function botWithModelSystem(index: FaqIndex, llm: Pick<Llm, 'wordAnswer'>, embeddings?: FaqEmbeddings): ModelFaqSystem {
   let asked = 0;
   let picked = 0;
   async function inspect(query: string): Promise<FaqInspection> {
-    const words = index.inspect(query, 10);
-    if (!embeddings || words.decision.kind === 'answer') return words;
-    const dense = await embeddings.build(index);
-    const vector = dense ? await embeddings.vectorOf(query) : null;
-    return dense && vector ? preferred(words, dense.inspect(query, vector, 10)) : words;
+    const withVector = embeddings ? (await embeddings.askWithVector(index, query, 10, true)).inspection : null;
+    return withVector ?? index.inspect(query, 10);
   }
   return {
     name: embeddings ? 'bot+llm+embeddings' : 'bot+llm',
@@ -431,18 +427,14 @@ export function checkCalibration(entries: readonly FaqEntry[], sizes: readonly n
     let answered = 0;
     let right = 0;
     let confidence = 0;
-    for (const half of [0, 1]) {
-      const models = fitFaqModels(samples.filter((_, i) => i % 2 === half), DEFAULT_MODELS);
-      for (const sample of samples.filter((_, i) => i % 2 !== half)) {
-        const ranked = rerank(sample.candidates, models.relevance);
-        if (ranked.length === 0) continue;
-        const p = predict(models.answer, answerInputs(ranked));
-        if (p < threshold) continue;
-        answered++;
-        confidence += p;
-        if (ranked[0]?.entry === sample.expected) right++;
-      }
-    }
+    acrossHalves(samples, (sample, ranked, models) => {
+      if (ranked.length === 0) return;
+      const p = predict(models.answer, answerInputs(ranked));
+      if (p < threshold) return;
+      answered++;
+      confidence += p;
+      if (ranked[0]?.entry === sample.expected) right++;
+    });
     return {
       entries: subset.length,
       samples: samples.length,
